@@ -1,0 +1,70 @@
+#pragma once
+// The golden dot product and GEMM: what every hardware unit, simulator and kernel computes.
+//
+// For two quantized rows cut into the same K-blocks (DESIGN.md, "The golden dot product"):
+//   partial_j = S_A,j * S_B,j * sum_{i in block j} dec(a_i) * dec(b_i)      exact
+//   acc       = fp32_add_rne(acc, fp32_rne(partial_j))                      in K order, acc = +0
+//   y         = (acc * g_A) * g_B                                           fp32, rne
+// The element formats may differ (MXFP8 x MXFP4); the block sizes must match. With the
+// exact accumulator the partials are summed without rounding and rounded to FP32 once.
+// A NaN scale makes its partial, and so y, NaN; a partial or sum beyond FP32 is +-Inf.
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "nibble/models/block_format.h"
+#include "nibble/models/tensor.h"
+
+namespace nibble {
+
+enum class Accumulator { kFp32, kExact };
+Accumulator accumulator_from_name(std::string_view name);  // "fp32" | "exact"
+
+// Rounds (negative ? -1 : 1) * (magnitude + sticky * tiny) * 2^exponent to the nearest FP32,
+// ties to even, with subnormals and overflow to Inf. `sticky` says that non-zero bits lie
+// below the magnitude's last bit (they break ties upward).
+float round_to_fp32(unsigned __int128 magnitude, int exponent, bool negative,
+                    bool sticky = false);
+float round_to_fp32(__int128 value, int exponent);
+
+// A quantized tensor decoded once into its exact integers and block scales, for many dots.
+class ExactOperand {
+ public:
+  explicit ExactOperand(const QuantizedTensor& q);
+
+  std::int64_t rows() const { return rows_; }
+  std::int64_t cols() const { return cols_; }
+  int block() const { return block_; }
+  std::int64_t blocks_per_row() const { return blocks_; }
+  int element_exponent() const { return element_exponent_; }
+  std::int64_t max_element_integer() const { return max_integer_; }
+  float tensor_scale() const { return tensor_scale_; }
+  bool wide() const { return !wide_.empty(); }  // integers beyond int32 (E5M2)
+
+  const std::int32_t* narrow_row(std::int64_t r) const { return narrow_.data() + r * padded_; }
+  const std::int64_t* wide_row(std::int64_t r) const { return wide_.data() + r * padded_; }
+  const ExactScale* scales_row(std::int64_t r) const { return scales_.data() + r * blocks_; }
+  // Converts a narrow operand to wide storage (for pairing with a wide one).
+  void widen();
+
+ private:
+  std::int64_t rows_, cols_, padded_, blocks_;
+  int block_, element_exponent_;
+  std::int64_t max_integer_;
+  float tensor_scale_;
+  std::vector<std::int32_t> narrow_;
+  std::vector<std::int64_t> wide_;
+  std::vector<ExactScale> scales_;
+};
+
+float golden_dot(const ExactOperand& a, std::int64_t row_a, const ExactOperand& b,
+                 std::int64_t row_b, Accumulator accumulator = Accumulator::kFp32);
+float golden_dot(const QuantizedTensor& a, std::int64_t row_a, const QuantizedTensor& b,
+                 std::int64_t row_b, Accumulator accumulator = Accumulator::kFp32);
+
+// C[M, N] = A[M, K] * B[N, K]^T, each element a golden dot; `threads` = 0 uses every core.
+// The result does not depend on the thread count.
+Matrix golden_gemm(const QuantizedTensor& a, const QuantizedTensor& b,
+                   Accumulator accumulator = Accumulator::kFp32, int threads = 0);
+
+}  // namespace nibble

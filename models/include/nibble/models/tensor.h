@@ -1,0 +1,79 @@
+#pragma once
+// Dense float32 matrices and their quantized, packed counterparts.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace nibble {
+
+class BlockFormat;
+
+// A row-major float32 matrix. Every quantizer works along the last axis: each row is an
+// independent vector (the reduction axis of a GEMM operand).
+struct Matrix {
+  std::int64_t rows = 0;
+  std::int64_t cols = 0;
+  std::vector<float> data;
+
+  Matrix() = default;
+  Matrix(std::int64_t r, std::int64_t c) : rows(r), cols(c), data(static_cast<size_t>(r * c)) {}
+  float* row(std::int64_t r) { return data.data() + r * cols; }
+  const float* row(std::int64_t r) const { return data.data() + r * cols; }
+};
+
+// Read-only view of a row-major float32 matrix owned elsewhere.
+struct MatrixView {
+  const float* data = nullptr;
+  std::int64_t rows = 0;
+  std::int64_t cols = 0;
+
+  MatrixView() = default;
+  MatrixView(const float* d, std::int64_t r, std::int64_t c) : data(d), rows(r), cols(c) {}
+  MatrixView(const Matrix& m) : data(m.data.data()), rows(m.rows), cols(m.cols) {}  // NOLINT
+  const float* row(std::int64_t r) const { return data + r * cols; }
+};
+
+// A quantized matrix in the layout hardware holds it.
+//
+// Each row of `cols` values is cut into blocks of `block` elements; a row whose length is not
+// a multiple of the block ends in a partial block, stored zero-padded to a whole block (zeros
+// change neither the block's amax nor any dot product) and dropped again on dequantize.
+//  - elements: element codes, `element_bits` wide, packed LSB-first per row; for 4-bit codes
+//    element 2i is the low nibble of byte i. Each row starts on a byte boundary.
+//  - scales: one scale code per block, `scale_bytes` little-endian bytes each, row-major.
+//  - aux: per-block side data some formats add (zero points, second scales, selectors),
+//    `aux_bytes` per block.
+//  - tensor_scale: a per-tensor FP32 factor (NVFP4's g); 1 for formats without one.
+struct QuantizedTensor {
+  std::shared_ptr<const BlockFormat> format;  // the format that produced it
+  std::int64_t rows = 0;
+  std::int64_t cols = 0;
+  int block = 0;
+  int element_bits = 0;
+  int scale_bytes = 0;
+  int aux_bytes = 0;
+  float tensor_scale = 1.0f;
+  std::vector<std::uint8_t> elements;
+  std::vector<std::uint8_t> scales;
+  std::vector<std::uint8_t> aux;
+
+  std::int64_t blocks_per_row() const { return (cols + block - 1) / block; }
+  std::int64_t padded_cols() const { return blocks_per_row() * block; }
+  std::int64_t row_bytes() const { return (padded_cols() * element_bits + 7) / 8; }
+  std::uint8_t* row_elements(std::int64_t r) { return elements.data() + r * row_bytes(); }
+  const std::uint8_t* row_elements(std::int64_t r) const {
+    return elements.data() + r * row_bytes();
+  }
+  // Total storage in bytes (elements, scales, side data and the tensor scale if any).
+  std::size_t storage_bytes() const;
+};
+
+// Reads and writes codes of `bits` (1..16) width in an LSB-first packed byte stream.
+std::uint32_t unpack_code(const std::uint8_t* stream, std::int64_t index, int bits);
+void pack_code(std::uint8_t* stream, std::int64_t index, int bits, std::uint32_t code);
+// Packs n one-byte codes starting at element `first`; fast for 4- and 8-bit codes.
+void pack_codes(std::uint8_t* stream, std::int64_t first, const std::uint8_t* codes, int n,
+                int bits);
+
+}  // namespace nibble

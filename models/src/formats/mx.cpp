@@ -1,0 +1,186 @@
+// OCP Microscaling (MX v1.0) formats: MXFP4, MXFP6 (E2M3, E3M2), MXFP8 (E4M3, E5M2), MXINT8.
+//
+// A block of k elements (32 by default) shares one E8M0 scale X = 2^x. With the default FLOOR
+// rule x = floor(log2(amax)) - emax_elem, read from amax's FP32 exponent bits, where emax_elem
+// is the exponent of the element's largest binade (E2M1: 6 = 1.5 * 2^2 -> 2; E4M3: 448 ->
+// 8; MXINT8, whose elements are int8 / 64 < 2: 0). Elements are RNE(x_i / X), saturating.
+// The other rules follow torchao's ScaleCalculationMode:
+//   CEIL  x = ceil(log2(amax)) - emax_elem
+//   EVEN  amax is first rounded to the element's mantissa width (half-ulp added), then FLOOR
+//   RCEIL x = ceil(log2(amax * (1 / max_elem)))     (NVIDIA's cvt.rp.ue8m0 recipe)
+// x is clamped to [-127, 127]; an all-zero block gets x = -127; a block holding NaN or Inf
+// gets the NaN scale 0xFF and dequantizes to NaN.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "e2m1_fast.h"
+#include "family.h"
+#include "nibble/models/bits.h"
+#include "nibble/models/scale.h"
+
+namespace nibble {
+namespace {
+
+enum class ScaleRule { kFloor, kCeil, kEven, kRceil };
+
+constexpr int kE8M0Bias = 127;
+constexpr int kMinSharedExponent = -127;
+constexpr int kMaxSharedExponent = 127;
+constexpr int kMxInt8FractionBits = 6;  // MXINT8 element = int8 * 2^-6
+
+struct MxElement {
+  std::string_view name;
+  const ElementSpec* spec;
+};
+
+constexpr MxElement kMxElements[] = {
+    {"mxfp4", &spec::kE2M1},      {"mxfp6_e2m3", &spec::kE2M3}, {"mxfp6_e3m2", &spec::kE3M2},
+    {"mxfp8_e4m3", &spec::kE4M3}, {"mxfp8_e5m2", &spec::kE5M2}, {"mxint8", &spec::kInt8},
+};
+
+int ceil_log2(float a) {
+  const int e = floor_log2(a);
+  return exp2_int(e) == a ? e : e + 1;
+}
+
+class MxFormat final : public BlockFormat {
+ public:
+  MxFormat(const MxElement& element, FormatOptions& options)
+      : elem_(*element.spec), is_int_(element.spec->is_integer) {
+    const std::string rule = options.get_choice("scale", {"floor", "ceil", "even", "rceil"});
+    rule_ = rule == "floor" ? ScaleRule::kFloor
+            : rule == "ceil" ? ScaleRule::kCeil
+            : rule == "even" ? ScaleRule::kEven
+                             : ScaleRule::kRceil;
+    const auto block = static_cast<int>(options.get_int("block", 32, 1, 4096));
+    if (block & (block - 1)) {
+      throw Error("format '" + options.base() + "': block=" + std::to_string(block) +
+                  " is not a power of two");
+    }
+    rounding_ = options.get_rounding();
+    if (is_int_) {
+      int_lo_ = options.get_choice("range", {"symmetric", "full"}) == "symmetric" ? -127 : -128;
+      max_elem_ = 127.0f / (1 << kMxInt8FractionBits);
+      emax_ = 0;
+      mantissa_bits_ = kMxInt8FractionBits;
+    } else {
+      max_elem_ = static_cast<float>(max_value(elem_));
+      emax_ = floor_log2(max_elem_);
+      mantissa_bits_ = elem_.man_bits;
+    }
+    info_ = {options.canonical(), std::string(elem_.name), elem_.bits, block, "e8m0",
+             elem_.bits + 8.0 / block};
+  }
+
+  QuantizedTensor quantize(MatrixView x) const override {
+    QuantizedTensor q = make_tensor(x, /*scale_bytes=*/1, /*aux_bytes=*/0);
+    const int block = info_.block;
+    std::vector<std::uint8_t> codes(static_cast<size_t>(block));
+    std::vector<float> padded(static_cast<size_t>(block));
+    for (std::int64_t r = 0; r < x.rows; ++r) {
+      std::uint8_t* row_codes = q.row_elements(r);
+      std::uint8_t* row_scales = q.scales.data() + r * q.blocks_per_row();
+      for (std::int64_t b = 0; b < q.blocks_per_row(); ++b) {
+        const float* v = x.row(r) + b * block;
+        const int n = static_cast<int>(std::min<std::int64_t>(block, x.cols - b * block));
+        const std::uint32_t amax = amax_bits(v, n);
+        if (amax >= 0x7F800000u) {
+          row_scales[b] = static_cast<std::uint8_t>(spec::kE8M0.nan_code());
+          continue;  // element codes stay 0; the NaN scale covers the block
+        }
+        const int shared = shared_exponent(bits_float(amax));
+        row_scales[b] = static_cast<std::uint8_t>(shared + kE8M0Bias);
+        const float inv_scale = exp2_int(-shared);
+        if (&elem_ == &spec::kE2M1) {
+          encode_e2m1_scaled(v, n, inv_scale, rounding_, codes.data());
+        } else {
+          for (int i = 0; i < n; ++i) codes[i] = encode_element(v[i] * inv_scale);
+        }
+        std::fill(codes.begin() + n, codes.end(), 0);
+        pack_codes(row_codes, b * block, codes.data(), block, elem_.bits);
+      }
+    }
+    return q;
+  }
+
+  void exact_row(const QuantizedTensor& q, std::int64_t r, ExactRow out) const override {
+    const std::uint8_t* codes = q.row_elements(r);
+    for (std::int64_t i = 0; i < q.padded_cols(); ++i) {
+      out.integers[i] = decode_integer(elem_, unpack_code(codes, i, elem_.bits));
+    }
+    const std::uint8_t* scales = q.scales.data() + r * q.blocks_per_row();
+    for (std::int64_t b = 0; b < q.blocks_per_row(); ++b) {
+      out.scales[b] = scales[b] == spec::kE8M0.nan_code()
+                          ? ExactScale{0, 0, true}
+                          : ExactScale{1, static_cast<int>(scales[b]) - kE8M0Bias, false};
+    }
+  }
+
+  int element_exponent() const override {
+    return is_int_ ? -kMxInt8FractionBits : elem_.quantum_exponent();
+  }
+  std::int64_t max_element_integer() const override {
+    return is_int_ ? 128 : decode_integer(elem_, elem_.max_code());
+  }
+
+ private:
+  int shared_exponent(float amax) const {
+    if (amax == 0) return kMinSharedExponent;
+    int e = 0;
+    switch (rule_) {
+      case ScaleRule::kFloor: e = floor_log2(amax) - emax_; break;
+      case ScaleRule::kCeil: e = ceil_log2(amax) - emax_; break;
+      case ScaleRule::kEven: {
+        // Round amax to the element's mantissa width (adding half an ulp of that width), so
+        // a block whose amax rounds up into the next binade gets the larger scale.
+        const std::uint32_t rounded =
+            (float_bits(amax) + (1u << (22 - mantissa_bits_))) & 0x7F800000u;
+        e = rounded == 0 ? kMinSharedExponent : static_cast<int>(rounded >> 23) - 127 - emax_;
+        break;
+      }
+      case ScaleRule::kRceil: {
+        const float descale = amax * (1.0f / max_elem_);
+        e = descale == 0 ? kMinSharedExponent : ceil_log2(descale);
+        break;
+      }
+    }
+    return std::clamp(e, kMinSharedExponent, kMaxSharedExponent);
+  }
+
+  std::uint8_t encode_element(float scaled) const {
+    if (is_int_) {
+      const float units = scaled * static_cast<float>(1 << kMxInt8FractionBits);
+      return static_cast<std::uint8_t>(round_to_int(units, int_lo_, 127, rounding_));
+    }
+    return static_cast<std::uint8_t>(encode(elem_, scaled, rounding_));
+  }
+
+  const ElementSpec& elem_;
+  bool is_int_;
+  ScaleRule rule_ = ScaleRule::kFloor;
+  Rounding rounding_ = Rounding::kNearestEven;
+  int int_lo_ = -127;
+  float max_elem_ = 0;
+  int emax_ = 0;
+  int mantissa_bits_ = 0;
+};
+
+std::shared_ptr<BlockFormat> make_mx(FormatOptions& options) {
+  for (const MxElement& element : kMxElements) {
+    if (options.base() == element.name) return std::make_shared<MxFormat>(element, options);
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+FormatFamily mx_family() {
+  return {"mxfp4, mxfp6_e2m3, mxfp6_e3m2, mxfp8_e4m3, mxfp8_e5m2, mxint8",
+          "scale=floor|ceil|even|rceil, block=<power of two, 32>, round=even|away, "
+          "range=symmetric|full (mxint8)",
+          {"mxfp4", "mxfp6_e2m3", "mxfp6_e3m2", "mxfp8_e4m3", "mxfp8_e5m2", "mxint8"},
+          make_mx};
+}
+
+}  // namespace nibble

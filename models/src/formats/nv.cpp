@@ -1,0 +1,143 @@
+// NVFP4 and NVINT4: 16-element blocks with a UE4M3 block scale and an FP32 per-tensor scale.
+//
+// Default (torchao) arithmetic, for a tensor x with amax A and element maximum m (E2M1: 6,
+// NVINT4: 7):
+//   g        = A / (448 * m)                          per-tensor FP32 scale
+//   s_j      = RNE_E4M3(clamp(amax_j / m / g, 2^-6, 448))   block scale (UE4M3 code)
+//   code_i   = RNE_elem(x_i * ((1 / g) / s_j))
+//   x_i     ~= dec(code_i) * s_j * g
+// The clamp keeps s_j a normal E4M3 value, so an all-zero block gets the smallest scale 2^-6.
+// The ModelOpt variant (arith=modelopt) drops the clamp, replaces a zero block scale by 1
+// and divides: code_i = RNE_elem(x_i / (s_j * g)).
+// g is taken over the finite values; if it is zero or not finite (an all-zero tensor) it is 1.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "e2m1_fast.h"
+#include "family.h"
+#include "nibble/models/bits.h"
+#include "nibble/models/scale.h"
+
+namespace nibble {
+namespace {
+
+constexpr float kE4M3Max = 448.0f;
+constexpr float kSmallestNormalE4M3 = 0x1p-6f;
+
+class NvFormat final : public BlockFormat {
+ public:
+  NvFormat(bool int_elements, FormatOptions& options)
+      : elem_(int_elements ? spec::kInt4 : spec::kE2M1),
+        int_elements_(int_elements),
+        elem_max_(int_elements ? 7.0f : 6.0f) {
+    const auto block = static_cast<int>(options.get_int("block", 16, 2, 4096));
+    if (block % 2) {
+      throw Error("format '" + options.base() + "': block=" + std::to_string(block) +
+                  " must be even (two 4-bit codes per byte)");
+    }
+    modelopt_ = options.get_choice("arith", {"torchao", "modelopt"}) == "modelopt";
+    rounding_ = options.get_rounding();
+    info_ = {options.canonical(), std::string(elem_.name), 4, block, "ue4m3",
+             4.0 + 8.0 / block};
+  }
+
+  QuantizedTensor quantize(MatrixView x) const override {
+    QuantizedTensor q = make_tensor(x, /*scale_bytes=*/1, /*aux_bytes=*/0);
+    q.tensor_scale = tensor_scale(x);
+    const float g = q.tensor_scale;
+    const float inv_g = 1.0f / g;
+    const int block = info_.block;
+    std::vector<std::uint8_t> codes(static_cast<size_t>(block));
+    std::vector<float> divided(static_cast<size_t>(block));
+    for (std::int64_t r = 0; r < x.rows; ++r) {
+      std::uint8_t* row_codes = q.row_elements(r);
+      std::uint8_t* row_scales = q.scales.data() + r * q.blocks_per_row();
+      for (std::int64_t b = 0; b < q.blocks_per_row(); ++b) {
+        const float* v = x.row(r) + b * block;
+        const int n = static_cast<int>(std::min<std::int64_t>(block, x.cols - b * block));
+        const std::uint32_t amax = amax_bits(v, n);
+        if (amax >= 0x7F800000u) {
+          row_scales[b] = static_cast<std::uint8_t>(spec::kUE4M3.nan_code());
+          continue;
+        }
+        const float block_amax = bits_float(amax);
+        if (modelopt_) {
+          const auto code = encode(spec::kUE4M3, block_amax / elem_max_ / g);
+          float s = static_cast<float>(decode(spec::kUE4M3, code));
+          row_scales[b] = static_cast<std::uint8_t>(code);
+          if (s == 0) {
+            s = 1.0f;
+            row_scales[b] = static_cast<std::uint8_t>(encode(spec::kUE4M3, 1.0f));
+          }
+          const float denominator = s * g;
+          for (int i = 0; i < n; ++i) divided[i] = v[i] / denominator;
+          encode_block(divided.data(), n, 1.0f, codes.data());
+        } else {
+          const float s = std::clamp(block_amax / elem_max_ / g, kSmallestNormalE4M3, kE4M3Max);
+          const auto code = encode(spec::kUE4M3, s);
+          row_scales[b] = static_cast<std::uint8_t>(code);
+          encode_block(v, n, inv_g / static_cast<float>(decode(spec::kUE4M3, code)), codes.data());
+        }
+        std::fill(codes.begin() + n, codes.end(), 0);
+        pack_codes(row_codes, b * block, codes.data(), block, 4);
+      }
+    }
+    return q;
+  }
+
+  void exact_row(const QuantizedTensor& q, std::int64_t r, ExactRow out) const override {
+    const std::uint8_t* codes = q.row_elements(r);
+    for (std::int64_t i = 0; i < q.padded_cols(); ++i) {
+      out.integers[i] = decode_integer(elem_, unpack_code(codes, i, 4));
+    }
+    const ScaleSpec scale{&spec::kUE4M3};
+    const std::uint8_t* scales = q.scales.data() + r * q.blocks_per_row();
+    for (std::int64_t b = 0; b < q.blocks_per_row(); ++b) out.scales[b] = scale.exact(scales[b]);
+  }
+
+  int element_exponent() const override { return elem_.quantum_exponent(); }
+  std::int64_t max_element_integer() const override { return int_elements_ ? 8 : 12; }
+
+ private:
+  float tensor_scale(MatrixView x) const {
+    float amax = 0;
+    for (std::int64_t i = 0; i < x.rows * x.cols; ++i) {
+      const float a = std::fabs(x.data[i]);
+      if (std::isfinite(a) && a > amax) amax = a;
+    }
+    const float g = amax / (kE4M3Max * elem_max_);
+    return g > 0 && std::isfinite(g) ? g : 1.0f;
+  }
+
+  void encode_block(const float* v, int n, float multiplier, std::uint8_t* codes) const {
+    if (!int_elements_) {
+      encode_e2m1_scaled(v, n, multiplier, rounding_, codes);
+      return;
+    }
+    for (int i = 0; i < n; ++i) {
+      codes[i] = static_cast<std::uint8_t>(round_to_int(v[i] * multiplier, -7, 7, rounding_) & 0xF);
+    }
+  }
+
+  const ElementSpec& elem_;
+  bool int_elements_;
+  float elem_max_;
+  bool modelopt_ = false;
+  Rounding rounding_ = Rounding::kNearestEven;
+};
+
+std::shared_ptr<BlockFormat> make_nv(FormatOptions& options) {
+  if (options.base() == "nvfp4") return std::make_shared<NvFormat>(false, options);
+  if (options.base() == "nvint4") return std::make_shared<NvFormat>(true, options);
+  return nullptr;
+}
+
+}  // namespace
+
+FormatFamily nv_family() {
+  return {"nvfp4, nvint4", "arith=torchao|modelopt, block=<even, 16>, round=even|away",
+          {"nvfp4", "nvint4"}, make_nv};
+}
+
+}  // namespace nibble

@@ -1,0 +1,45 @@
+#include "nibble/models/tensor.h"
+
+namespace nibble {
+
+std::size_t QuantizedTensor::storage_bytes() const {
+  return elements.size() + scales.size() + aux.size() + (tensor_scale != 1.0f ? 4 : 0);
+}
+
+std::uint32_t unpack_code(const std::uint8_t* stream, std::int64_t index, int bits) {
+  const std::int64_t bit = index * bits;
+  const std::uint8_t* p = stream + bit / 8;
+  const int shift = static_cast<int>(bit % 8);
+  std::uint32_t window = 0;
+  for (int i = 0, n = (shift + bits + 7) / 8; i < n; ++i) window |= std::uint32_t{p[i]} << (8 * i);
+  return (window >> shift) & ((1u << bits) - 1);
+}
+
+void pack_code(std::uint8_t* stream, std::int64_t index, int bits, std::uint32_t code) {
+  const std::int64_t bit = index * bits;
+  std::uint8_t* p = stream + bit / 8;
+  const int shift = static_cast<int>(bit % 8);
+  const std::uint32_t mask = ((1u << bits) - 1) << shift;
+  const std::uint32_t value = (code << shift) & mask;
+  for (int i = 0, n = (shift + bits + 7) / 8; i < n; ++i) {
+    const auto byte_mask = static_cast<std::uint8_t>(mask >> (8 * i));
+    p[i] = static_cast<std::uint8_t>((p[i] & ~byte_mask) | ((value >> (8 * i)) & byte_mask));
+  }
+}
+
+void pack_codes(std::uint8_t* stream, std::int64_t first, const std::uint8_t* codes, int n,
+                int bits) {
+  if (bits == 8) {
+    for (int i = 0; i < n; ++i) stream[first + i] = codes[i];
+  } else if (bits == 4 && first % 2 == 0) {
+    std::uint8_t* out = stream + first / 2;
+    for (int i = 0; i + 1 < n; i += 2) {
+      out[i / 2] = static_cast<std::uint8_t>(codes[i] | (codes[i + 1] << 4));
+    }
+    if (n % 2) out[n / 2] = static_cast<std::uint8_t>((out[n / 2] & 0xF0) | codes[n - 1]);
+  } else {
+    for (int i = 0; i < n; ++i) pack_code(stream, first + i, bits, codes[i]);
+  }
+}
+
+}  // namespace nibble

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs every system dependency of nibble on a fresh Debian 12 machine (run as root).
+# Idempotent and quiet: when everything is present it only checks and returns.
+set -euo pipefail
+
+packages=(
+  cmake g++ make ccache pkg-config
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libboost-program-options-dev nlohmann-json3-dev libyaml-cpp-dev libsqlite3-dev
+  libsystemc-dev verilator yosys
+  python3 python3-numpy python3-matplotlib
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup.sh: missing packages (${missing[*]}); run as root to install them" >&2
+  exit 1
+fi
+echo "setup.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
