@@ -1,0 +1,31 @@
+#pragma once
+// The subcommands of `nibble`. Each lives in its own file and is listed once in main.cpp.
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+namespace nibble::cli {
+
+using Args = std::vector<std::string>;
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const Args& args);
+};
+
+int run_formats(const Args& args);
+int run_quantize(const Args& args);
+int run_eval(const Args& args);
+
+// Parses a subcommand's options. Returns false (after printing usage) for --help.
+// Unknown options, missing required ones and bad values throw, and main reports them.
+bool parse_options(const std::string& command, const Args& args,
+                   boost::program_options::options_description& options,
+                   boost::program_options::variables_map& vm);
+
+// Splits "a,b,c" into its non-empty parts.
+std::vector<std::string> split_list(const std::string& text);
+
+}  // namespace nibble::cli

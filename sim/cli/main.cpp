@@ -1,0 +1,78 @@
+// nibble: formats, quantization, accuracy evaluation (and, as they land, calibration,
+// simulation, co-simulation, area, sweeps and reports) from one command.
+#include <cstdio>
+#include <iostream>
+#include <string_view>
+
+#include "command.h"
+#include "nibble/models/error.h"
+
+namespace nibble::cli {
+namespace {
+
+constexpr Command kCommands[] = {
+    {"formats", "list the block formats, their element/scale formats and bits per element",
+     run_formats},
+    {"quantize", "quantize and dequantize a .npy tensor; print MSE and QSNR", run_quantize},
+    {"eval", "accuracy of formats on synthetic LLM-like tensors (QSNR, MSE, max error)",
+     run_eval},
+};
+
+void print_usage() {
+  std::cout << "usage: nibble <command> [options]   (nibble <command> --help for its options)\n\n"
+               "commands:\n";
+  for (const Command& c : kCommands) std::printf("  %-10s %s\n", c.name, c.summary);
+}
+
+}  // namespace
+
+bool parse_options(const std::string& command, const Args& args,
+                   boost::program_options::options_description& options,
+                   boost::program_options::variables_map& vm) {
+  namespace po = boost::program_options;
+  options.add_options()("help,h", "show this help");
+  po::store(po::command_line_parser(args).options(options).run(), vm);
+  if (vm.count("help")) {
+    std::cout << "usage: nibble " << command << " [options]\n" << options;
+    return false;
+  }
+  po::notify(vm);
+  return true;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = text.find(',', start);
+    const std::string part = text.substr(start, comma == std::string::npos ? std::string::npos
+                                                                           : comma - start);
+    if (!part.empty()) parts.push_back(part);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return parts;
+}
+
+}  // namespace nibble::cli
+
+int main(int argc, char** argv) {
+  using namespace nibble::cli;
+  if (argc < 2 || std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h") {
+    print_usage();
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string_view name = argv[1];
+  for (const Command& c : kCommands) {
+    if (name != c.name) continue;
+    try {
+      return c.run(Args(argv + 2, argv + argc));
+    } catch (const std::exception& e) {
+      // nibble::Error and option errors are the user's to fix: one line, exit 2.
+      std::cerr << "nibble: error: " << e.what() << "\n";
+      return 2;
+    }
+  }
+  std::cerr << "nibble: error: unknown command '" << name << "' (run nibble --help)\n";
+  return 2;
+}
