@@ -97,7 +97,7 @@ class NvFormat final : public BlockFormat {
   }
 
   int element_exponent() const override { return elem_.quantum_exponent(); }
-  std::int64_t max_element_integer() const override { return int_elements_ ? 8 : 12; }
+  std::int64_t max_element_integer() const override { return int_elements_ ? 7 : 12; }
 
  private:
   float tensor_scale(MatrixView x) const {
