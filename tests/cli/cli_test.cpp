@@ -1,0 +1,115 @@
+// Runs the built `nibble` binary the way a user does and checks exit codes and outputs.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nibble/models/registry.h"
+#include "nibble/workloads/npy.h"
+#include "nibble/workloads/synthetic.h"
+
+namespace nibble {
+namespace {
+
+struct CliRun {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+CliRun nibble(const std::string& args) {
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  // ctest runs tests in parallel processes: name the capture files after this process.
+  const std::string tag = std::to_string(getpid());
+  const std::string out = dir + "/nibble_cli_out_" + tag, err = dir + "/nibble_cli_err_" + tag;
+  const int status = std::system((std::string(NIBBLE_CLI) + " " + args + " >" + out + " 2>" + err).c_str());
+  const auto slurp = [](const std::string& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  return {WEXITSTATUS(status), slurp(out), slurp(err)};
+}
+
+std::string temp(const std::string& name) {
+  return (std::filesystem::temp_directory_path() /
+          ("nibble_cli_" + std::to_string(getpid()) + "_" + name)).string();
+}
+
+int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+TEST(Cli, BadInputExitsTwoWithOneLine) {
+  Matrix m = synthetic_tensor("gaussian", 4, 64, 1);
+  const std::string good = temp("good.npy");
+  write_npy(good, m);
+  const std::string bad = temp("bad.npy");
+  std::ofstream(bad) << "not an npy file at all";
+  const std::string out = temp("out.npy");
+  for (const std::string& args : std::vector<std::string>{
+        "quantize --format mxfp9 --in " + good + " --out " + out,
+        "quantize --format mxfp4:scale=up --in " + good + " --out " + out,
+        "quantize --format mxfp4 --in " + temp("missing.npy") + " --out " + out,
+        "quantize --format mxfp4 --in " + bad + " --out " + out,
+        "quantize --format mxfp4 --in " + good,
+        "quantize --format mxfp4 --in " + good + " --out " + out + " --bogus",
+        "eval --formats mxfp4 --dist uniform", "eval --rows -3", "eval --seed abc",
+        std::string("frobnicate")}) {
+    const CliRun r = nibble(args);
+    EXPECT_EQ(r.code, 2) << args;
+    EXPECT_EQ(lines(r.err), 1) << args << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("nibble: error: ", 0), 0u) << r.err;
+  }
+}
+
+TEST(Cli, QuantizeWritesTheLibrarysDequantization) {
+  const Matrix m = synthetic_tensor("llm-act", 8, 100, 2);
+  const std::string in = temp("in.npy"), out = temp("q.npy"), packed = temp("q.bin");
+  write_npy(in, m);
+  const CliRun r = nibble("quantize --format nvfp4 --in " + in + " --out " + out + " --packed " + packed);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("qsnr"), std::string::npos);
+  const Matrix y = read_npy(out);
+  const auto f = make_format("nvfp4");
+  const QuantizedTensor q = f->quantize(m);
+  EXPECT_EQ(y.data, f->dequantize(q).data);
+  EXPECT_EQ(y.rows, 8);
+  EXPECT_EQ(y.cols, 100);
+  // Packed file: 8-byte magic, 40 bytes of fixed fields, the name, 3 sizes, then the buffers.
+  const auto size = std::filesystem::file_size(packed);
+  EXPECT_EQ(size, 8 + 16 + 16 + 4 + 4 + 5 + 24 + q.elements.size() + q.scales.size() + q.aux.size());
+}
+
+TEST(Cli, EvalCsvHasOneRowPerPair) {
+  const std::string csv = temp("eval.csv");
+  const CliRun r = nibble("eval --formats mxfp4,int4_g128,nvfp4 --dist gaussian,llm-weight --rows 4 "
+                       "--cols 256 --csv " + csv);
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::ifstream in(csv);
+  std::string header, line;
+  std::getline(in, header);
+  EXPECT_EQ(header, "schema_version,format,distribution,bits_per_element,qsnr_db,mse,max_abs_error,rows,cols,seed");
+  int rows = 0;
+  while (std::getline(in, line)) {
+    EXPECT_EQ(line.rfind("1,", 0), 0u) << line;
+    ++rows;
+  }
+  EXPECT_EQ(rows, 6);
+}
+
+TEST(Cli, FormatsListsEveryListedFormat) {
+  const CliRun r = nibble("formats");
+  ASSERT_EQ(r.code, 0);
+  for (const auto& name : listed_formats()) EXPECT_NE(r.out.find(name), std::string::npos) << name;
+  EXPECT_EQ(nibble("--help").code, 0);
+  EXPECT_EQ(nibble("quantize --help").code, 0);
+}
+
+}  // namespace
+}  // namespace nibble
