@@ -27,19 +27,4 @@ void pack_code(std::uint8_t* stream, std::int64_t index, int bits, std::uint32_t
   }
 }
 
-void pack_codes(std::uint8_t* stream, std::int64_t first, const std::uint8_t* codes, int n,
-                int bits) {
-  if (bits == 8) {
-    for (int i = 0; i < n; ++i) stream[first + i] = codes[i];
-  } else if (bits == 4 && first % 2 == 0) {
-    std::uint8_t* out = stream + first / 2;
-    for (int i = 0; i + 1 < n; i += 2) {
-      out[i / 2] = static_cast<std::uint8_t>(codes[i] | (codes[i + 1] << 4));
-    }
-    if (n % 2) out[n / 2] = static_cast<std::uint8_t>((out[n / 2] & 0xF0) | codes[n - 1]);
-  } else {
-    for (int i = 0; i < n; ++i) pack_code(stream, first + i, bits, codes[i]);
-  }
-}
-
 }  // namespace nibble
