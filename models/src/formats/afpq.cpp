@@ -70,12 +70,12 @@ class AfpqFormat final : public BlockFormat {
         const std::uint32_t scale_code =
             negative ? load_scale(q.aux.data() + index * q.aux_bytes, q.aux_bytes)
                      : load_scale(q.scales.data() + index * q.scale_bytes, q.scale_bytes);
-        const ExactScale positive = scale_.exact(
-            load_scale(q.scales.data() + index * q.scale_bytes, q.scale_bytes));
         // A NaN group has both scales NaN; test the positive one so +0 codes also give NaN.
-        const ExactScale s = positive.nan ? positive : scale_.exact(scale_code);
-        out[r * q.cols + c] = exact_value(decode_integer(spec::kE2M1, code),
-                                          spec::kE2M1.quantum_exponent(), s, 1.0f);
+        const float positive = scale_.decode(
+            load_scale(q.scales.data() + index * q.scale_bytes, q.scale_bytes));
+        const float s = std::isnan(positive) ? positive : scale_.decode(scale_code);
+        // E2M1 value times the scale: exact for FP16/BF16 scales, one rounding for FP32; keeps -0.
+        out[r * q.cols + c] = static_cast<float>(decode(spec::kE2M1, code)) * s;
       }
     }
   }

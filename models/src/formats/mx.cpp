@@ -11,6 +11,8 @@
 // x is clamped to [-127, 127]; an all-zero block gets x = -127; a block holding NaN or Inf
 // gets the NaN scale 0xFF and dequantizes to NaN.
 #include <algorithm>
+#include <array>
+#include <limits>
 #include <cmath>
 #include <vector>
 
@@ -71,6 +73,9 @@ class MxFormat final : public BlockFormat {
     }
     info_ = {options.canonical(), std::string(elem_.name), elem_.bits, block, "e8m0",
              elem_.bits + 8.0 / block};
+    for (std::uint32_t c = 0; c < elem_.code_count(); ++c) {
+      values_[c] = static_cast<float>(std::ldexp(decode(elem_, c), is_int_ ? -kMxInt8FractionBits : 0));
+    }
   }
 
   QuantizedTensor quantize(MatrixView x) const override {
@@ -107,6 +112,22 @@ class MxFormat final : public BlockFormat {
       }
     }
     return q;
+  }
+
+  // Through a code table, so that negative-zero codes (E2M1 0x8, E4M3 0x80, ...) dequantize
+  // to -0. value * 2^x is exact or rounds once, exactly as exact_value() would.
+  void dequantize(const QuantizedTensor& q, float* out) const override {
+    for (std::int64_t r = 0; r < q.rows; ++r) {
+      const std::uint8_t* codes = q.row_elements(r);
+      const std::uint8_t* scales = q.scales.data() + r * q.blocks_per_row();
+      for (std::int64_t c = 0; c < q.cols; ++c) {
+        const std::uint8_t scale = scales[c / q.block];
+        out[r * q.cols + c] = scale == spec::kE8M0.nan_code()
+                                  ? std::numeric_limits<float>::quiet_NaN()
+                                  : values_[unpack_code(codes, c, elem_.bits)] *
+                                        exp2_int(static_cast<int>(scale) - kE8M0Bias);
+      }
+    }
   }
 
   void exact_row(const QuantizedTensor& q, std::int64_t r, ExactRow out) const override {
@@ -169,6 +190,7 @@ class MxFormat final : public BlockFormat {
   float max_elem_ = 0;
   int emax_ = 0;
   int mantissa_bits_ = 0;
+  std::array<float, 256> values_{};
 };
 
 std::shared_ptr<BlockFormat> make_mx(FormatOptions& options) {

@@ -105,6 +105,18 @@ class NvFormat final : public BlockFormat {
     return q;
   }
 
+  // Through code tables, so that E2M1's -0 stays -0: (element * scale) is exact in FP32,
+  // and the product with g rounds once, as exact_value() does.
+  void dequantize(const QuantizedTensor& q, float* out) const override {
+    for (std::int64_t r = 0; r < q.rows; ++r) {
+      const std::uint8_t* codes = q.row_elements(r);
+      const std::uint8_t* scales = q.scales.data() + r * q.blocks_per_row();
+      for (std::int64_t c = 0; c < q.cols; ++c) {
+        out[r * q.cols + c] = element_values_[unpack_code(codes, c, 4)] * scale_values_[scales[c / q.block] & 0x7F] * q.tensor_scale;
+      }
+    }
+  }
+
   void exact_row(const QuantizedTensor& q, std::int64_t r, ExactRow out) const override {
     const std::uint8_t* codes = q.row_elements(r);
     for (std::int64_t i = 0; i < q.padded_cols(); ++i) {
@@ -152,6 +164,11 @@ class NvFormat final : public BlockFormat {
   const std::array<float, 128> scale_values_ = [] {
     std::array<float, 128> values{};
     for (std::uint32_t c = 0; c < 128; ++c) values[c] = static_cast<float>(decode(spec::kUE4M3, c));
+    return values;
+  }();
+  const std::array<float, 16> element_values_ = [this] {
+    std::array<float, 16> values{};
+    for (std::uint32_t c = 0; c < 16; ++c) values[c] = static_cast<float>(decode(elem_, c));
     return values;
   }();
   bool int_elements_;
