@@ -12,6 +12,7 @@ const std::vector<FormatFamily>& families() {
       nv_family(),
       int_group_family(),
       afpq_family(),
+      bcq_family(),
   };
   return all;
 }

@@ -22,5 +22,6 @@ FormatFamily mx_family();
 FormatFamily nv_family();
 FormatFamily int_group_family();
 FormatFamily afpq_family();
+FormatFamily bcq_family();
 
 }  // namespace nibble

@@ -1,0 +1,309 @@
+// BCQ block format: see nibble/models/bcq.h for the format and its rules.
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+
+#include "../bcq_encoder.h"
+#include "e2m1_fast.h"
+#include "family.h"
+#include "nibble/models/bits.h"
+
+namespace nibble {
+
+int BcqParams::selector_bits() const { return codebooks == 1 ? 0 : std::bit_width(static_cast<unsigned>(codebooks - 1)); }
+
+std::string BcqParams::name() const {
+  const BcqParams d;
+  std::string n = "bcq";
+  const auto add = [&](const char* key, int value, int fallback) {
+    if (value != fallback) n += std::string(":") + key + "=" + std::to_string(value);
+  };
+  add("b", index_bits, d.index_bits);
+  add("e", entry_bits, d.entry_bits);
+  if (float_entries) n += ":entries=float";
+  add("la", array, d.array);
+  add("lb", block, d.block);
+  add("nc", codebooks, d.codebooks);
+  if (scale != d.scale) n += ":scale=" + scale;
+  return n;
+}
+
+namespace {
+
+BcqParams params_from_options(FormatOptions& options) {
+  BcqParams p;
+  p.block = static_cast<int>(options.get_int("lb", 8, 2, 32));
+  p.array = static_cast<int>(options.get_int("la", 64, 2, 4096));
+  p.codebooks = static_cast<int>(options.get_int("nc", 16, 1, 64));
+  p.index_bits = static_cast<int>(options.get_int("b", 4, 1, 4));
+  p.entry_bits = static_cast<int>(options.get_int("e", 6, 2, 8));
+  p.float_entries = options.get_choice("entries", {"int", "float"}) == "float";
+  p.scale = options.get_choice("scale", {"ue4m3", "e8m0", "bf16", "fp32"});
+  if (p.array % p.block) {
+    throw Error("format '" + options.base() + "': la=" + std::to_string(p.array) +
+                " is not a multiple of lb=" + std::to_string(p.block));
+  }
+  return p;
+}
+
+}  // namespace
+
+BcqParams parse_bcq_params(const std::string& name) {
+  FormatOptions options(name);
+  if (options.base() != "bcq") throw Error("'" + name + "' is not a bcq format name");
+  BcqParams p = params_from_options(options);
+  options.finish();
+  return p;
+}
+
+Codebooks default_codebooks(const BcqParams& p) {
+  Codebooks books{p.codebooks, p.entries(), {}};
+  const int m = p.grid_max();
+  for (int c = 0; c < p.codebooks; ++c) {
+    const double range = static_cast<double>(m) * (c + 1) / p.codebooks;
+    for (int k = 0; k < p.entries(); ++k) {
+      const double v = p.entries() == 1 ? 0.0 : -range + 2 * range * k / (p.entries() - 1);
+      books.values.push_back(p.float_entries ? static_cast<float>(v)
+                                             : static_cast<float>(std::nearbyint(v)));
+    }
+  }
+  return books;
+}
+
+void validate_codebooks(const BcqParams& p, const Codebooks& books) {
+  if (books.count != p.codebooks || books.entries != p.entries() ||
+      books.values.size() != static_cast<size_t>(books.count) * books.entries) {
+    throw Error("codebooks hold " + std::to_string(books.count) + " x " +
+                std::to_string(books.entries) + " entries; " + p.name() + " needs " +
+                std::to_string(p.codebooks) + " x " + std::to_string(p.entries()));
+  }
+  for (int c = 0; c < books.count; ++c) {
+    for (int k = 0; k < books.entries; ++k) {
+      const float v = books.book(c)[k];
+      if (!std::isfinite(v) || std::fabs(v) > static_cast<float>(p.grid_max()) ||
+          (!p.float_entries && v != std::nearbyint(v))) {
+        throw Error("codebook " + std::to_string(c) + " entry " + std::to_string(k) + " = " +
+                    std::to_string(v) + " is not on the " + std::to_string(p.entry_bits) +
+                    "-bit grid [-" + std::to_string(p.grid_max()) + ", " +
+                    std::to_string(p.grid_max()) + "]");
+      }
+      if (k > 0 && books.book(c)[k - 1] > v) {
+        throw Error("codebook " + std::to_string(c) + " is not sorted ascending");
+      }
+    }
+  }
+}
+
+BcqScaler::BcqScaler(const BcqParams& params, MatrixView x)
+    : spec_(scale_spec(params.scale)), grid_max_(static_cast<float>(params.grid_max())) {
+  if (params.scale != "ue4m3") return;
+  std::int32_t amax = 0;
+  for (std::int64_t i = 0; i < x.rows * x.cols; ++i) {
+    const auto b = static_cast<std::int32_t>(float_bits(x.data[i]) & 0x7FFFFFFFu);
+    amax = std::max(amax, b < 0x7F800000 ? b : 0);
+  }
+  const float g = bits_float(static_cast<std::uint32_t>(amax)) / (448.0f * grid_max_);
+  g_ = g > 0 && std::isfinite(g) ? g : 1.0f;
+}
+
+std::uint32_t BcqScaler::scale_code(float amax) const {
+  if (amax == 0) return spec_.smallest_positive();
+  const float s = amax / grid_max_ / g_;
+  if (spec_.name() == "ue4m3") return encode(*spec_.spec, std::clamp(s, 0x1p-9f, 448.0f));
+  if (spec_.name() == "e8m0") {  // the power of two at or above s: no scalar beyond the grid
+    const int e = floor_log2(s);
+    return static_cast<std::uint32_t>(std::clamp(exp2_int(e) == s ? e : e + 1, -127, 127) + 127);
+  }
+  return spec_.encode_positive(s);
+}
+
+BcqEncoder::BcqEncoder(const BcqParams& params, const Codebooks& books)
+    : books_(books), integer_(!params.float_entries) {
+  if (!integer_) return;
+  const int m = params.grid_max() + 1;
+  cells_ = 4 * m;
+  cell_offset_ = 2 * m;
+  cell_value_.resize(static_cast<size_t>(cells_) * books.count);
+  cell_index_.resize(cell_value_.size());
+  for (int cell = 0; cell < cells_; ++cell) {
+    const float centre = (static_cast<float>(cell - cell_offset_) + 0.5f) / 2;
+    for (int c = 0; c < books.count; ++c) {
+      const int k = nearest(c, centre);
+      cell_index_[static_cast<size_t>(cell) * books.count + c] = static_cast<std::uint8_t>(k);
+      cell_value_[static_cast<size_t>(cell) * books.count + c] = books.book(c)[k];
+    }
+  }
+}
+
+int BcqEncoder::nearest(int book, float y) const {
+  const float* e = books_.book(book);
+  int best = 0;
+  for (int k = 1; k < books_.entries; ++k) {
+    if (std::fabs(y - e[k]) <= std::fabs(y - e[best])) best = k;  // ties: the larger entry
+  }
+  return best;
+}
+
+int BcqEncoder::cell(float y) const {
+  const float t = std::floor(2 * y);
+  const float clamped = std::clamp(t, static_cast<float>(-cell_offset_),
+                                   static_cast<float>(cells_ - cell_offset_ - 1));
+  return static_cast<int>(clamped) + cell_offset_;
+}
+
+void BcqEncoder::block_errors(const float* y, int n, float* errors) const {
+  const int count = books_.count;
+  std::fill(errors, errors + count, 0.0f);
+  for (int i = 0; i < n; ++i) {
+    if (integer_) {
+      const float* values = cell_value_.data() + static_cast<size_t>(cell(y[i])) * count;
+      for (int c = 0; c < count; ++c) {
+        const float d = y[i] - values[c];
+        errors[c] += d * d;
+      }
+    } else {
+      for (int c = 0; c < count; ++c) {
+        const float d = y[i] - books_.book(c)[nearest(c, y[i])];
+        errors[c] += d * d;
+      }
+    }
+  }
+}
+
+int BcqEncoder::encode_block(const float* y, int n, std::uint8_t* indices, float* error) const {
+  float errors[64];
+  block_errors(y, n, errors);
+  const int best = static_cast<int>(std::min_element(errors, errors + books_.count) - errors);
+  for (int i = 0; i < n; ++i) {
+    indices[i] = integer_ ? cell_index_[static_cast<size_t>(cell(y[i])) * books_.count + best]
+                          : static_cast<std::uint8_t>(nearest(best, y[i]));
+  }
+  if (error) *error = errors[best];
+  return best;
+}
+
+namespace {
+
+class BcqFormat final : public BlockFormat {
+ public:
+  BcqFormat(const BcqParams& params, Codebooks books)
+      : params_(params), books_(std::move(books)), encoder_(params_, books_) {
+    validate_codebooks(params_, books_);
+    const ScaleSpec scale = scale_spec(params_.scale);
+    info_ = {params_.name(), params_.float_entries ? "float" : "int" + std::to_string(params_.entry_bits),
+             params_.index_bits, params_.array, params_.scale,
+             params_.index_bits + std::log2(static_cast<double>(params_.codebooks)) / params_.block +
+                 8.0 * scale.bytes() / params_.array};
+  }
+
+  QuantizedTensor quantize(MatrixView x) const override {
+    const BcqScaler scaler(params_, x);
+    const int selectors_per_array = params_.array / params_.block;
+    QuantizedTensor q = make_tensor(x, scaler.spec().bytes(),
+                                    (selectors_per_array * params_.selector_bits() + 7) / 8);
+    q.tensor_scale = scaler.tensor_scale();
+    std::vector<float> y(static_cast<size_t>(params_.array));
+    std::vector<std::uint8_t> indices(static_cast<size_t>(params_.array));
+    for (std::int64_t r = 0; r < x.rows; ++r) {
+      for (std::int64_t a = 0; a < q.blocks_per_row(); ++a) {
+        const std::int64_t index = r * q.blocks_per_row() + a;
+        const float* v = x.row(r) + a * params_.array;
+        const int n = static_cast<int>(std::min<std::int64_t>(params_.array, x.cols - a * params_.array));
+        std::uint8_t* scale_out = q.scales.data() + index * q.scale_bytes;
+        const std::uint32_t amax = amax_bits(v, n);
+        if (amax >= 0x7F800000u) {
+          store_scale(scale_out, q.scale_bytes, scaler.spec().nan_code());
+          continue;
+        }
+        const std::uint32_t code = scaler.scale_code(bits_float(amax));
+        store_scale(scale_out, q.scale_bytes, code);
+        const float multiplier = scaler.multiplier(code);
+        for (int i = 0; i < params_.array; ++i) y[i] = i < n ? v[i] * multiplier : 0.0f;
+        std::uint8_t* selectors = q.aux.data() + index * q.aux_bytes;
+        for (int b = 0; b < selectors_per_array; ++b) {
+          const int book = encoder_.encode_block(y.data() + b * params_.block, params_.block,
+                                                 indices.data() + b * params_.block);
+          if (params_.selector_bits()) pack_code(selectors, b, params_.selector_bits(), static_cast<std::uint32_t>(book));
+        }
+        pack_codes(q.row_elements(r), a * params_.array, indices.data(), params_.array,
+                   params_.index_bits);
+      }
+    }
+    return q;
+  }
+
+  void dequantize(const QuantizedTensor& q, float* out) const override {
+    std::vector<float> entries(static_cast<size_t>(q.padded_cols()));
+    std::vector<ExactScale> scales(static_cast<size_t>(q.blocks_per_row()));
+    for (std::int64_t r = 0; r < q.rows; ++r) {
+      row_entries(q, r, entries.data());
+      for (std::int64_t c = 0; c < q.cols; ++c) {
+        const std::uint32_t code =
+            load_scale(q.scales.data() + (r * q.blocks_per_row() + c / q.block) * q.scale_bytes, q.scale_bytes);
+        // entry x scale is exact in FP32 for integer entries; then one rounding by g.
+        out[r * q.cols + c] = entries[c] * scale_.decode(code) * q.tensor_scale;
+      }
+    }
+  }
+
+  bool supports_dot() const override { return !params_.float_entries; }
+
+  void exact_row(const QuantizedTensor& q, std::int64_t r, ExactRow out) const override {
+    if (params_.float_entries) {
+      throw Error("format '" + info_.name + "' has float codebook entries; the golden dot needs integers");
+    }
+    std::vector<float> entries(static_cast<size_t>(q.padded_cols()));
+    row_entries(q, r, entries.data());
+    for (std::int64_t i = 0; i < q.padded_cols(); ++i) {
+      out.integers[i] = i < q.cols ? static_cast<std::int64_t>(entries[i]) : 0;  // padding is 0
+    }
+    for (std::int64_t a = 0; a < q.blocks_per_row(); ++a) {
+      out.scales[a] = scale_.exact(
+          load_scale(q.scales.data() + (r * q.blocks_per_row() + a) * q.scale_bytes, q.scale_bytes));
+    }
+  }
+
+  int element_exponent() const override { return 0; }
+  std::int64_t max_element_integer() const override { return params_.grid_max(); }
+
+ private:
+  void row_entries(const QuantizedTensor& q, std::int64_t r, float* entries) const {
+    const std::uint8_t* codes = q.row_elements(r);
+    for (std::int64_t a = 0; a < q.blocks_per_row(); ++a) {
+      const std::uint8_t* selectors = q.aux.data() + (r * q.blocks_per_row() + a) * q.aux_bytes;
+      for (int i = 0; i < params_.array; ++i) {
+        const std::int64_t c = a * params_.array + i;
+        const int book = params_.selector_bits()
+                             ? static_cast<int>(unpack_code(selectors, i / params_.block, params_.selector_bits()))
+                             : 0;
+        entries[c] = books_.book(book)[unpack_code(codes, c, params_.index_bits)];
+      }
+    }
+  }
+
+  BcqParams params_;
+  Codebooks books_;
+  BcqEncoder encoder_;
+  ScaleSpec scale_ = scale_spec(params_.scale);
+};
+
+std::shared_ptr<BlockFormat> make_bcq_by_name(FormatOptions& options) {
+  if (options.base() != "bcq") return nullptr;
+  const BcqParams params = params_from_options(options);
+  return std::make_shared<BcqFormat>(params, default_codebooks(params));
+}
+
+}  // namespace
+
+std::shared_ptr<const BlockFormat> make_bcq(const BcqParams& params, Codebooks books) {
+  return std::make_shared<BcqFormat>(params, std::move(books));
+}
+
+FormatFamily bcq_family() {
+  return {"bcq", "lb=<2..32, 8>, la=<multiple of lb, 64>, nc=<1..64, 16>, b=<1..4, 4>, e=<2..8, 6>, "
+                 "entries=int|float, scale=ue4m3|e8m0|bf16|fp32 (codebooks: nibble calibrate)",
+          {}, make_bcq_by_name};
+}
+
+}  // namespace nibble
