@@ -18,6 +18,7 @@ struct Command {
 int run_formats(const Args& args);
 int run_quantize(const Args& args);
 int run_eval(const Args& args);
+int run_calibrate(const Args& args);
 
 // Parses a subcommand's options. Returns false (after printing usage) for --help.
 // Unknown options, missing required ones and bad values throw, and main reports them.

@@ -62,6 +62,11 @@ int run_eval(const Args& args) {
                 r.distribution.c_str(), r.bits_per_element, r.error.qsnr_db, r.error.mse,
                 r.error.max_abs_error);
   }
+  for (const EvalRow& r : rows) {
+    if (!r.note.empty() && r.distribution == request.distributions.front()) {
+      std::printf("%s: %s\n", r.format.c_str(), r.note.c_str());
+    }
+  }
   std::printf("tensors: %lld x %lld per distribution, seed %llu\n",
               static_cast<long long>(request.rows), static_cast<long long>(request.cols),
               static_cast<unsigned long long>(request.seed));

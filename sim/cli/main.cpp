@@ -16,6 +16,8 @@ constexpr Command kCommands[] = {
     {"quantize", "quantize and dequantize a .npy tensor; print MSE and QSNR", run_quantize},
     {"eval", "accuracy of formats on synthetic LLM-like tensors (QSNR, MSE, max error)",
      run_eval},
+    {"calibrate", "LO-BCQ: calibrate BCQ codebooks on .npy tensors, write them as JSON",
+     run_calibrate},
 };
 
 void print_usage() {

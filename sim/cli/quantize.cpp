@@ -3,7 +3,9 @@
 #include <fstream>
 
 #include "command.h"
+#include "nibble/models/bcq.h"
 #include "nibble/models/error.h"
+#include "nibble/workloads/codebook_json.h"
 #include "nibble/models/registry.h"
 #include "nibble/workloads/evaluate.h"
 #include "nibble/workloads/npy.h"
@@ -53,11 +55,22 @@ int run_quantize(const Args& args) {
       ("format", po::value<std::string>()->required(), "format name, e.g. mxfp4:scale=rceil")
       ("in", po::value<std::string>()->required(), "input .npy (float32 or float16, 2-D)")
       ("out", po::value<std::string>()->required(), "output .npy (float32, dequantized)")
-      ("packed", po::value<std::string>(), "also write the packed storage to this file");
+      ("packed", po::value<std::string>(), "also write the packed storage to this file")
+      ("codebooks", po::value<std::string>(), "BCQ codebooks from nibble calibrate (.json)");
   po::variables_map vm;
   if (!parse_options("quantize", args, options, vm)) return 0;
 
-  const auto format = make_format(vm["format"].as<std::string>());
+  auto format = make_format(vm["format"].as<std::string>());
+  if (vm.count("codebooks")) {
+    const std::string& name = vm["format"].as<std::string>();
+    if (name.rfind("bcq", 0) != 0) throw Error("--codebooks applies to bcq formats only, not '" + name + "'");
+    CodebookFile file = load_codebooks(vm["codebooks"].as<std::string>());
+    if (!(file.params == parse_bcq_params(name))) {
+      throw Error(vm["codebooks"].as<std::string>() + ": codebooks are for " + file.params.name() +
+                  ", not " + parse_bcq_params(name).name());
+    }
+    format = make_bcq(file.params, std::move(file.codebooks));
+  }
   const Matrix x = read_npy(vm["in"].as<std::string>());
   const QuantizedTensor q = format->quantize(x);
   const Matrix y = format->dequantize(q);

@@ -113,3 +113,31 @@ TEST(Cli, FormatsListsEveryListedFormat) {
 
 }  // namespace
 }  // namespace nibble
+
+namespace nibble {
+namespace {
+
+TEST(Cli, CalibrateThenQuantizeWithCodebooks) {
+  const std::string a = temp("cal_a.npy"), b = temp("cal_b.npy"), x = temp("cal_x.npy");
+  write_npy(a, synthetic_tensor("gaussian", 32, 512, 1));
+  write_npy(b, synthetic_tensor("laplace", 32, 512, 2));
+  write_npy(x, synthetic_tensor("gaussian", 8, 512, 3));
+  const std::string books = temp("books.json"), out = temp("cal_out.npy");
+  const CliRun cal = nibble("calibrate --format bcq:nc=8 --in " + a + " " + b + " --out " + books + " --iters 5");
+  ASSERT_EQ(cal.code, 0) << cal.err;
+  EXPECT_NE(cal.out.find("iteration  0"), std::string::npos) << cal.out;
+  const CliRun q = nibble("quantize --format bcq:nc=8 --codebooks " + books + " --in " + x + " --out " + out);
+  ASSERT_EQ(q.code, 0) << q.err;
+  EXPECT_EQ(read_npy(out).cols, 512);
+  for (const std::string& args :
+       {"quantize --format bcq --codebooks " + books + " --in " + x + " --out " + out,       // nc=16 vs 8
+        "quantize --format mxfp4 --codebooks " + books + " --in " + x + " --out " + out,
+        "calibrate --format mxfp4 --in " + a + " --out " + books}) {
+    const CliRun r = nibble(args);
+    EXPECT_EQ(r.code, 2) << args;
+    EXPECT_EQ(lines(r.err), 1) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace nibble

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "nibble/models/bcq.h"
 #include "nibble/models/error.h"
 #include "nibble/models/registry.h"
 #include "nibble/workloads/synthetic.h"
@@ -37,9 +38,28 @@ QuantError quant_error(const Matrix& original, const Matrix& dequantized) {
 std::vector<EvalRow> evaluate(const EvalRequest& request,
                               const std::function<void(int, int)>& progress) {
   // Validate every name before starting any work.
-  std::vector<std::shared_ptr<const BlockFormat>> formats;
-  for (const auto& name : request.formats) formats.push_back(make_format(name));
   for (const auto& dist : request.distributions) synthetic_tensor(dist, 1, 1, 0);
+  std::vector<std::shared_ptr<const BlockFormat>> formats;
+  std::vector<std::string> notes;
+  for (const auto& name : request.formats) {
+    formats.push_back(make_format(name));
+    notes.emplace_back();
+    if (name.rfind("bcq", 0) != 0) continue;
+    // BCQ: universal codebooks from held-out tensors (another seed) of every distribution.
+    const BcqParams params = parse_bcq_params(name);
+    const std::uint64_t seed = request.seed + kCalibrationSeedOffset;
+    std::vector<Matrix> sample;
+    std::vector<MatrixView> views;
+    for (const auto& dist : request.distributions) {
+      sample.push_back(synthetic_tensor(dist, std::min<std::int64_t>(request.rows, 128), request.cols, seed));
+    }
+    for (const Matrix& m : sample) views.emplace_back(m);
+    CalibrationOptions options;
+    options.seed = seed;
+    options.threads = request.threads;
+    formats.back() = make_bcq(params, calibrate_bcq(params, views, options).codebooks);
+    notes.back() = "LO-BCQ codebooks calibrated on held-out tensors (seed " + std::to_string(seed) + ")";
+  }
 
   const int pairs = static_cast<int>(formats.size() * request.distributions.size());
   std::vector<EvalRow> rows(static_cast<size_t>(pairs));
@@ -61,7 +81,7 @@ std::vector<EvalRow> evaluate(const EvalRequest& request,
         });
         const BlockFormat& format = *formats[f];
         const Matrix deq = format.dequantize(format.quantize(tensors[d]));
-        rows[static_cast<size_t>(i)] = {format.info().name, request.distributions[d],
+        rows[static_cast<size_t>(i)] = {format.info().name, notes[f], request.distributions[d],
                                         format.info().bits_per_element,
                                         quant_error(tensors[d], deq)};
       } catch (...) {

@@ -303,7 +303,7 @@ std::shared_ptr<const BlockFormat> make_bcq(const BcqParams& params, Codebooks b
 FormatFamily bcq_family() {
   return {"bcq", "lb=<2..32, 8>, la=<multiple of lb, 64>, nc=<1..64, 16>, b=<1..4, 4>, e=<2..8, 6>, "
                  "entries=int|float, scale=ue4m3|e8m0|bf16|fp32 (codebooks: nibble calibrate)",
-          {}, make_bcq_by_name};
+          {"bcq", "bcq:nc=8"}, make_bcq_by_name};
 }
 
 }  // namespace nibble

@@ -21,6 +21,7 @@ QuantError quant_error(const Matrix& original, const Matrix& dequantized);
 
 struct EvalRow {
   std::string format;
+  std::string note;  // how the format's codebooks were made (BCQ), else empty
   std::string distribution;
   double bits_per_element = 0;
   QuantError error;
@@ -36,8 +37,12 @@ struct EvalRequest {
 };
 
 // Quantizes synthetic_tensor(dist, rows, cols, seed) with every format, in parallel over the
-// (format, distribution) pairs. Rows come back in request order, the same for any thread
+// (format, distribution) pairs. BCQ formats get universal LO-BCQ codebooks calibrated on
+// other tensors of the same distributions (seed + kCalibrationSeedOffset), never on the
+// evaluated ones. Rows come back in request order, the same for any thread
 // count. `progress(done, total)` is called after each pair (from worker threads, serialized).
+inline constexpr std::uint64_t kCalibrationSeedOffset = 1000003;
+
 std::vector<EvalRow> evaluate(const EvalRequest& request,
                               const std::function<void(int, int)>& progress = {});
 
