@@ -117,17 +117,11 @@ class MxFormat final : public BlockFormat {
   // Through a code table, so that negative-zero codes (E2M1 0x8, E4M3 0x80, ...) dequantize
   // to -0. value * 2^x is exact or rounds once, exactly as exact_value() would.
   void dequantize(const QuantizedTensor& q, float* out) const override {
-    for (std::int64_t r = 0; r < q.rows; ++r) {
-      const std::uint8_t* codes = q.row_elements(r);
-      const std::uint8_t* scales = q.scales.data() + r * q.blocks_per_row();
-      for (std::int64_t c = 0; c < q.cols; ++c) {
-        const std::uint8_t scale = scales[c / q.block];
-        out[r * q.cols + c] = scale == spec::kE8M0.nan_code()
-                                  ? std::numeric_limits<float>::quiet_NaN()
-                                  : values_[unpack_code(codes, c, elem_.bits)] *
-                                        exp2_int(static_cast<int>(scale) - kE8M0Bias);
-      }
-    }
+    dequantize_codes(q, out, [this](std::uint32_t code, std::uint8_t scale) {
+      return scale == spec::kE8M0.nan_code()
+                 ? std::numeric_limits<float>::quiet_NaN()
+                 : values_[code] * exp2_int(static_cast<int>(scale) - kE8M0Bias);
+    });
   }
 
   void exact_row(const QuantizedTensor& q, std::int64_t r, ExactRow out) const override {

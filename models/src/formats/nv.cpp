@@ -108,13 +108,9 @@ class NvFormat final : public BlockFormat {
   // Through code tables, so that E2M1's -0 stays -0: (element * scale) is exact in FP32,
   // and the product with g rounds once, as exact_value() does.
   void dequantize(const QuantizedTensor& q, float* out) const override {
-    for (std::int64_t r = 0; r < q.rows; ++r) {
-      const std::uint8_t* codes = q.row_elements(r);
-      const std::uint8_t* scales = q.scales.data() + r * q.blocks_per_row();
-      for (std::int64_t c = 0; c < q.cols; ++c) {
-        out[r * q.cols + c] = element_values_[unpack_code(codes, c, 4)] * scale_values_[scales[c / q.block] & 0x7F] * q.tensor_scale;
-      }
-    }
+    dequantize_codes(q, out, [this, &q](std::uint32_t code, std::uint8_t scale) {
+      return element_values_[code] * scale_values_[scale & 0x7F] * q.tensor_scale;
+    });
   }
 
   void exact_row(const QuantizedTensor& q, std::int64_t r, ExactRow out) const override {
