@@ -125,24 +125,25 @@ Sum integer_block_sum(const Int* a, const Int* b, int n) {
 }
 
 // The contract's loop over K-blocks, for one sum type and one integer storage.
+// `trace`, when given, receives the FP32 accumulator after every block (what a DPU holds).
 template <typename Sum, typename Int>
 float dot_rows(const Int* a, const ExactScale* sa, const Int* b, const ExactScale* sb,
                std::int64_t blocks, int block, int exponent, float ga, float gb,
-               Accumulator accumulator) {
+               Accumulator accumulator, float* trace = nullptr) {
   float acc = 0.0f;
   ExactSum exact;
   bool nan = false;
   for (std::int64_t j = 0; j < blocks; ++j) {
     const Sum s = integer_block_sum<Sum>(a + j * block, b + j * block, block);
-    if (sa[j].nan || sb[j].nan) {
-      nan = true;
-      continue;
-    }
+    if (sa[j].nan || sb[j].nan) nan = true;
+    if (trace) trace[j] = nan ? std::numeric_limits<float>::quiet_NaN() : acc;
+    if (nan) continue;
     // |s| < 2^75 and the scale mantissas are below 2^24 each: the product fits in 127 bits.
     const __int128 partial = static_cast<__int128>(s) * sa[j].mantissa * sb[j].mantissa;
     const int e = exponent + sa[j].exponent + sb[j].exponent;
     if (accumulator == Accumulator::kFp32) {
       acc += round_to_fp32(partial, e);
+      if (trace) trace[j] = acc;
     } else {
       exact.add(partial, e);
     }
@@ -173,12 +174,14 @@ SumKind sum_kind(const ExactOperand& a, const ExactOperand& b) {
 }
 
 float dispatch_dot(const ExactOperand& a, std::int64_t ra, const ExactOperand& b,
-                   std::int64_t rb, SumKind kind, Accumulator accumulator) {
+                   std::int64_t rb, SumKind kind, Accumulator accumulator,
+                   float* trace = nullptr) {
   const int exponent = a.element_exponent() + b.element_exponent();
   const auto args = [&](auto* pa, auto* pb, auto sum) {
     using Sum = decltype(sum);
     return dot_rows<Sum>(pa, a.scales_row(ra), pb, b.scales_row(rb), a.blocks_per_row(),
-                         a.block(), exponent, a.tensor_scale(), b.tensor_scale(), accumulator);
+                         a.block(), exponent, a.tensor_scale(), b.tensor_scale(), accumulator,
+                         trace);
   };
   switch (kind) {
     case SumKind::kInt32: return args(a.narrow_row(ra), b.narrow_row(rb), std::int32_t{});
@@ -219,17 +222,33 @@ void ExactOperand::widen() {
   wide_.assign(narrow_.begin(), narrow_.end());
 }
 
-float golden_dot(const ExactOperand& a, std::int64_t row_a, const ExactOperand& b,
-                 std::int64_t row_b, Accumulator accumulator) {
+namespace {
+
+float checked_dot(const ExactOperand& a, std::int64_t row_a, const ExactOperand& b,
+                  std::int64_t row_b, Accumulator accumulator, float* trace) {
   check_pair(a, b);
   const SumKind kind = sum_kind(a, b);
   if (kind == SumKind::kInt128 && (!a.wide() || !b.wide())) {
     ExactOperand wa = a, wb = b;
     wa.widen();
     wb.widen();
-    return dispatch_dot(wa, row_a, wb, row_b, kind, accumulator);
+    return dispatch_dot(wa, row_a, wb, row_b, kind, accumulator, trace);
   }
-  return dispatch_dot(a, row_a, b, row_b, kind, accumulator);
+  return dispatch_dot(a, row_a, b, row_b, kind, accumulator, trace);
+}
+
+}  // namespace
+
+float golden_dot(const ExactOperand& a, std::int64_t row_a, const ExactOperand& b,
+                 std::int64_t row_b, Accumulator accumulator) {
+  return checked_dot(a, row_a, b, row_b, accumulator, nullptr);
+}
+
+std::vector<float> golden_accumulator_trace(const ExactOperand& a, std::int64_t row_a,
+                                            const ExactOperand& b, std::int64_t row_b) {
+  std::vector<float> trace(static_cast<size_t>(a.blocks_per_row()));
+  checked_dot(a, row_a, b, row_b, Accumulator::kFp32, trace.data());
+  return trace;
 }
 
 float golden_dot(const QuantizedTensor& a, std::int64_t row_a, const QuantizedTensor& b,

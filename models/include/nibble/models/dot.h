@@ -62,6 +62,11 @@ float golden_dot(const ExactOperand& a, std::int64_t row_a, const ExactOperand& 
 float golden_dot(const QuantizedTensor& a, std::int64_t row_a, const QuantizedTensor& b,
                  std::int64_t row_b, Accumulator accumulator = Accumulator::kFp32);
 
+// The FP32 accumulator after every K-block of golden_dot, before the tensor scales: what the
+// accumulator register of a dot-product unit holds after each block it consumes.
+std::vector<float> golden_accumulator_trace(const ExactOperand& a, std::int64_t row_a,
+                                            const ExactOperand& b, std::int64_t row_b);
+
 // C[M, N] = A[M, K] * B[N, K]^T, each element a golden dot; `threads` = 0 uses every core.
 // The result does not depend on the thread count.
 Matrix golden_gemm(const QuantizedTensor& a, const QuantizedTensor& b,

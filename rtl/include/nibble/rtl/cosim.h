@@ -1,0 +1,29 @@
+#pragma once
+// Co-simulation of the Verilated RTL units against the golden model of models/.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nibble {
+
+struct CosimReport {
+  std::string unit;
+  std::int64_t vectors = 0;     // block pairs driven (each checked after it accumulates)
+  std::int64_t mismatches = 0;
+  double seconds = 0;
+  std::string first_mismatch;   // the vector, RTL and golden values; empty if none
+  std::string waveform;         // FST written for the first mismatching sequence, if any
+};
+
+// Unit configurations compiled into this build, e.g. "dpu_mx:a=mxfp4:b=mxfp4".
+const std::vector<std::string>& cosim_units();
+
+// Drives `vectors` block pairs (random and directed: quantized tensors, raw codes, extreme
+// and NaN scales, cancellation, zeros) in sequences that accumulate, and compares the
+// accumulator after every block with models' golden_dot of the prefix, bit for bit (NaN
+// compares as NaN). On the first mismatching sequence, replays it with FST tracing into
+// `waveform_path` when that is not empty. Throws nibble::Error for an unknown unit.
+CosimReport run_cosim(const std::string& unit, std::int64_t vectors, std::uint64_t seed,
+                      const std::string& waveform_path = "");
+
+}  // namespace nibble
