@@ -9,7 +9,7 @@ module fp32_add (
   output reg  [31:0] sum_o
 );
   reg [31:0] x, y;            // |x| >= |y|
-  reg        x_nan, y_nan, x_inf, subtract;
+  reg        x_nan, y_nan, x_inf, y_inf, subtract;
   reg [7:0]  xe, ye;          // effective exponents (subnormals count as 1)
   reg [23:0] xs, ys;
   reg [7:0]  d;
@@ -30,6 +30,7 @@ module fp32_add (
     x_nan = x[30:23] == 8'hFF && x[22:0] != 0;
     y_nan = y[30:23] == 8'hFF && y[22:0] != 0;
     x_inf = x[30:23] == 8'hFF && x[22:0] == 0;
+    y_inf = y[30:23] == 8'hFF && y[22:0] == 0;
     subtract = x[31] ^ y[31];
     lz = 5'd0;
     norm = 5'd0;
