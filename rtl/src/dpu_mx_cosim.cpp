@@ -1,5 +1,7 @@
 #include "dpu_mx_cosim.h"
 
+#include "nibble/models/bits.h"
+
 namespace nibble::rtl {
 
 bool same_result(float rtl, float golden) {
@@ -11,16 +13,29 @@ bool same_result(float rtl, float golden) {
 // scale, 3 raw codes with extreme scales (overflow to Inf, subnormal partials, 2% NaN),
 // 4 cancellation (each odd block is the even block negated), 5 zeros.
 QuantizedTensor random_operand(const BlockFormat& format, std::mt19937_64& rng, int mode) {
+  // Cheap wide-range values: a uniform in [-1, 1) scaled by 2^-k, k in 0..15, one draw each
+  // (vector generation, not the RTL, would otherwise bound the co-simulation rate).
   Matrix x(1, kSequence * kMxBlock);
-  std::normal_distribution<float> normal;
   const float magnitude = std::ldexp(1.0f, static_cast<int>(rng() % 81) - 40);
-  for (float& v : x.data) v = mode == 5 ? 0.0f : normal(rng) * magnitude;
+  for (float& v : x.data) {
+    const std::uint64_t bits = rng();
+    const float uniform = static_cast<float>(static_cast<std::int32_t>(bits)) * 0x1p-31f;
+    v = mode == 5 ? 0.0f : uniform * exp2_int(-static_cast<int>((bits >> 32) & 15)) * magnitude;
+  }
   QuantizedTensor q = format.quantize(x);
   const ElementSpec& spec = element_spec(format.info().element);
+  std::uint64_t pool = 0;
+  int pool_bits = 0;
   const auto random_code = [&] {
-    for (;;) {
-      const auto c = static_cast<std::uint32_t>(rng() & (spec.code_count() - 1));
-      if (std::isfinite(decode(spec, c))) return c;
+    for (;;) {  // element codes from quantization are always finite
+      if (pool_bits < spec.bits) {
+        pool = rng();
+        pool_bits = 64;
+      }
+      const auto c = static_cast<std::uint32_t>(pool & (spec.code_count() - 1));
+      pool >>= spec.bits;
+      pool_bits -= spec.bits;
+      if (!spec.has_nan() || (c & spec.magnitude_mask()) <= spec.max_code()) return c;
     }
   };
   if (mode == 2 || mode == 3) {

@@ -18,6 +18,8 @@ constexpr Command kCommands[] = {
      run_eval},
     {"calibrate", "LO-BCQ: calibrate BCQ codebooks on .npy tensors, write them as JSON",
      run_calibrate},
+    {"cosim", "co-simulate a Verilated RTL unit against the golden model", run_cosim},
+    {"area", "synthesize an RTL unit configuration with Yosys and print its area", run_area},
 };
 
 void print_usage() {

@@ -75,6 +75,7 @@ class MxFormat final : public BlockFormat {
              elem_.bits + 8.0 / block};
     for (std::uint32_t c = 0; c < elem_.code_count(); ++c) {
       values_[c] = static_cast<float>(std::ldexp(decode(elem_, c), is_int_ ? -kMxInt8FractionBits : 0));
+      if (std::isfinite(values_[c])) integers_[c] = decode_integer(elem_, c);
     }
   }
 
@@ -127,7 +128,7 @@ class MxFormat final : public BlockFormat {
   void exact_row(const QuantizedTensor& q, std::int64_t r, ExactRow out) const override {
     const std::uint8_t* codes = q.row_elements(r);
     for (std::int64_t i = 0; i < q.padded_cols(); ++i) {
-      out.integers[i] = decode_integer(elem_, unpack_code(codes, i, elem_.bits));
+      out.integers[i] = integers_[unpack_code(codes, i, elem_.bits)];
     }
     const std::uint8_t* scales = q.scales.data() + r * q.blocks_per_row();
     for (std::int64_t b = 0; b < q.blocks_per_row(); ++b) {
@@ -184,7 +185,8 @@ class MxFormat final : public BlockFormat {
   float max_elem_ = 0;
   int emax_ = 0;
   int mantissa_bits_ = 0;
-  std::array<float, 256> values_{};
+  std::array<float, 256> values_{};          // dequantized element values
+  std::array<std::int64_t, 256> integers_{};  // exact integers for the golden dot
 };
 
 std::shared_ptr<BlockFormat> make_mx(FormatOptions& options) {

@@ -116,7 +116,8 @@ class NvFormat final : public BlockFormat {
   void exact_row(const QuantizedTensor& q, std::int64_t r, ExactRow out) const override {
     const std::uint8_t* codes = q.row_elements(r);
     for (std::int64_t i = 0; i < q.padded_cols(); ++i) {
-      out.integers[i] = decode_integer(elem_, unpack_code(codes, i, 4));
+      out.integers[i] = static_cast<std::int64_t>(std::ldexp(element_values_[unpack_code(codes, i, 4)],
+                                                             -elem_.quantum_exponent()));
     }
     const ScaleSpec scale{&spec::kUE4M3};
     const std::uint8_t* scales = q.scales.data() + r * q.blocks_per_row();

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Yosys area flow for nibble's RTL units: regenerates rtl/area/area.json.
+
+usage: synth_area.py [--only UNIT] [--out FILE]     (run from anywhere; needs yosys)
+
+Each configuration of rtl/configs.txt is synthesized flattened with Yosys' generic `synth`
+(internal gate library), and its cell counts, the `stat -tech cmos` transistor estimate, the
+flip-flop count and a NAND2-equivalent gate count are recorded. The NAND2 weights are the
+areas of the NanGate 45 nm Open Cell Library X1 cells divided by NAND2_X1 (0.798 um^2):
+  INV 0.532 -> 0.67, NAND2/NOR2 0.798 -> 1.00, AND2/OR2/AOI21/OAI21 1.064 -> 1.33,
+  AOI22/OAI22 1.330 -> 1.67, XOR2/XNOR2 1.596 -> 2.00, MUX2 1.862 -> 2.33,
+  DFF_X1 4.522 -> 5.67, plus a MUX2 (2.33) for a flip-flop with enable and an AND2 (1.33)
+  for one with a synchronous reset.
+`sources_fingerprint` (FNV-1a 64 over the unit sources and configs.txt) lets a test check
+that area.json matches the RTL it was made from.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+RTL = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+UNITS = os.path.join(RTL, "units")
+
+GATE_WEIGHTS = {
+    "$_NOT_": 0.67, "$_NAND_": 1.0, "$_NOR_": 1.0, "$_AND_": 1.33, "$_OR_": 1.33,
+    "$_ANDNOT_": 1.33, "$_ORNOT_": 1.33, "$_AOI3_": 1.33, "$_OAI3_": 1.33,
+    "$_AOI4_": 1.67, "$_OAI4_": 1.67, "$_XOR_": 2.0, "$_XNOR_": 2.0, "$_MUX_": 2.33,
+}
+DFF = 5.67
+DFF_ENABLE = 2.33
+DFF_SYNC_RESET = 1.33
+
+
+def cell_weight(cell):
+    if cell in GATE_WEIGHTS:
+        return GATE_WEIGHTS[cell]
+    m = re.match(r"\$_(S?)DFF(C?)(E?)_", cell)
+    if m:
+        return DFF + (DFF_ENABLE if m.group(3) else 0) + (DFF_SYNC_RESET if m.group(1) else 0)
+    raise SystemExit(f"synth_area.py: no NAND2 weight for cell {cell}; add it to GATE_WEIGHTS")
+
+
+def fingerprint():
+    """FNV-1a 64 over (name, contents) of every unit source and configs.txt, sorted by name."""
+    h = 0xCBF29CE484222325
+    paths = sorted(os.listdir(UNITS))
+    files = [(n, os.path.join(UNITS, n)) for n in paths] + [("configs.txt", os.path.join(RTL, "configs.txt"))]
+    for name, path in files:
+        for byte in name.encode() + b"\0" + open(path, "rb").read():
+            h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{h:016x}"
+
+
+def configurations():
+    for line in open(os.path.join(RTL, "configs.txt")):
+        if line[:1].isalpha():
+            unit, name, a_format, b_format, a_id, b_id = line.split()
+            yield f"{unit}:a={a_format}:b={b_format}", unit, int(a_id), int(b_id)
+
+
+def synthesize(unit, a_id, b_id):
+    sources = " ".join(os.path.join(UNITS, f) for f in sorted(os.listdir(UNITS)) if f.endswith(".v"))
+    with tempfile.TemporaryDirectory() as tmp:
+        stat = os.path.join(tmp, "stat.txt")
+        script = (f"read_verilog -I {UNITS} {sources}; chparam -set A_FMT {a_id} -set B_FMT {b_id} {unit}; "
+                  f"synth -flatten -top {unit}; tee -q -o {stat} stat -tech cmos")
+        subprocess.run(["yosys", "-q", "-p", script], check=True, stdout=subprocess.DEVNULL)
+        text = open(stat).read()
+    cells = {m.group(1): int(m.group(2)) for m in re.finditer(r"^\s+(\$\S+)\s+(\d+)$", text, re.M)}
+    transistors = int(re.search(r"Estimated number of transistors:\s+(\d+)", text).group(1))
+    flip_flops = sum(n for c, n in cells.items() if "DFF" in c)
+    nand2 = sum(n * cell_weight(c) for c, n in cells.items())
+    lanes = 32  # BLOCK: every dpu_mx configuration multiplies 32 element pairs per cycle
+    return {"lanes": lanes, "cells": cells, "cell_count": sum(cells.values()),
+            "transistors": transistors, "flip_flops": flip_flops, "nand2_eq": round(nand2, 1),
+            "nand2_eq_per_lane": round(nand2 / lanes, 1)}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", help="synthesize one configuration and print it")
+    parser.add_argument("--out", default=os.path.join(RTL, "area", "area.json"))
+    args = parser.parse_args()
+    version = subprocess.run(["yosys", "-V"], check=True, capture_output=True, text=True).stdout.strip()
+    units = {}
+    for name, unit, a_id, b_id in configurations():
+        if args.only and name != args.only:
+            continue
+        print(f"synthesizing {name}", file=sys.stderr)
+        units[name] = synthesize(unit, a_id, b_id)
+    if args.only:
+        if not units:
+            known = ", ".join(n for n, *_ in configurations())
+            raise SystemExit(f"synth_area.py: unknown configuration '{args.only}' (known: {known})")
+        print(json.dumps(units[args.only], indent=1))
+        return
+    doc = {"schema_version": 1, "yosys_version": version, "sources_fingerprint": fingerprint(),
+           "nand2_weights": {**GATE_WEIGHTS, "DFF": DFF, "DFF enable": DFF_ENABLE,
+                             "DFF sync reset": DFF_SYNC_RESET},
+           "units": units}
+    with open(args.out, "w") as f:
+        json.dump(doc, f, indent=1, sort_keys=True)
+        f.write("\n")
+    print(f"wrote {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+#include <cstdio>
+
+#include "command.h"
+#include "nibble/models/error.h"
+#include "nibble/rtl/cosim.h"
+
+namespace nibble::cli {
+
+// "--unit dpu_mx --param a=mxfp4 --param b=mxfp4" or "--unit dpu_mx:a=mxfp4:b=mxfp4".
+std::string unit_name(const boost::program_options::variables_map& vm) {
+  std::string name = vm["unit"].as<std::string>();
+  if (vm.count("param")) {
+    for (const std::string& p : vm["param"].as<std::vector<std::string>>()) name += ":" + p;
+  }
+  return name;
+}
+
+int run_cosim(const Args& args) {
+  namespace po = boost::program_options;
+  po::options_description options("cosim options");
+  options.add_options()
+      ("unit", po::value<std::string>()->required(), "unit, e.g. dpu_mx (or dpu_mx:a=mxfp4:b=mxfp4)")
+      ("param", po::value<std::vector<std::string>>(), "unit parameter k=v (repeatable)")
+      ("vectors", po::value<std::int64_t>()->default_value(100000), "block pairs to drive")
+      ("seed", po::value<std::uint64_t>()->default_value(1), "random seed")
+      ("wave", po::value<std::string>()->default_value("cosim_mismatch.fst"),
+       "FST written for the first mismatching sequence");
+  po::variables_map vm;
+  if (!parse_options("cosim", args, options, vm)) return 0;
+  if (vm["vectors"].as<std::int64_t>() <= 0) throw Error("--vectors must be positive");
+  const CosimReport r = nibble::run_cosim(unit_name(vm), vm["vectors"].as<std::int64_t>(),
+                                          vm["seed"].as<std::uint64_t>(), vm["wave"].as<std::string>());
+  std::printf("%s: %lld vectors in %.3f s (%.0f vectors/s), %lld mismatches\n", r.unit.c_str(),
+              static_cast<long long>(r.vectors), r.seconds, static_cast<double>(r.vectors) / r.seconds,
+              static_cast<long long>(r.mismatches));
+  if (r.mismatches) {
+    std::printf("first mismatch: %s\nwaveform: %s\n", r.first_mismatch.c_str(), r.waveform.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+int run_area(const Args& args) {
+  namespace po = boost::program_options;
+  po::options_description options("area options");
+  options.add_options()
+      ("unit", po::value<std::string>()->required(), "unit, e.g. dpu_mx (or dpu_mx:a=mxfp4:b=mxfp4)")
+      ("param", po::value<std::vector<std::string>>(), "unit parameter k=v (repeatable)");
+  po::variables_map vm;
+  if (!parse_options("area", args, options, vm)) return 0;
+  const std::string name = unit_name(vm);
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != ':' && c != '=' && c != '_') {
+      throw Error("bad character in unit name '" + name + "'");
+    }
+  }
+  // Synthesis lives in one place, the area flow script that also regenerates area.json.
+  const std::string command = "/usr/bin/python3 " NIBBLE_SOURCE_DIR "/rtl/area/synth_area.py --only " + name;
+  const int status = std::system(command.c_str());
+  if (status != 0) throw Error("area flow failed for '" + name + "' (see the message above)");
+  return 0;
+}
+
+}  // namespace nibble::cli
