@@ -58,15 +58,20 @@ def fingerprint():
 def configurations():
     for line in open(os.path.join(RTL, "configs.txt")):
         if line[:1].isalpha():
-            unit, name, a_format, b_format, a_id, b_id = line.split()
-            yield f"{unit}:a={a_format}:b={b_format}", unit, int(a_id), int(b_id)
+            unit, name, a_format, b_format, *parameters = line.split()
+            yield f"{unit}:a={a_format}:b={b_format}", unit, dict(p.split("=") for p in parameters)
 
 
-def synthesize(unit, a_id, b_id):
+# Elements per cycle of a unit configuration (its BLOCK or GROUP parameter, else the default).
+DEFAULT_LANES = {"dpu_mx": 32, "dpu_nv": 16, "dpu_int": 32, "dpu_bcq": 64}
+
+
+def synthesize(unit, parameters):
     sources = " ".join(os.path.join(UNITS, f) for f in sorted(os.listdir(UNITS)) if f.endswith(".v"))
+    chparam = " ".join(f"-set {k} {v}" for k, v in parameters.items())
     with tempfile.TemporaryDirectory() as tmp:
         stat = os.path.join(tmp, "stat.txt")
-        script = (f"read_verilog -I {UNITS} {sources}; chparam -set A_FMT {a_id} -set B_FMT {b_id} {unit}; "
+        script = (f"read_verilog -I {UNITS} {sources}; chparam {chparam} {unit}; "
                   f"synth -flatten -top {unit}; tee -q -o {stat} stat -tech cmos")
         subprocess.run(["yosys", "-q", "-p", script], check=True, stdout=subprocess.DEVNULL)
         text = open(stat).read()
@@ -74,9 +79,10 @@ def synthesize(unit, a_id, b_id):
     transistors = int(re.search(r"Estimated number of transistors:\s+(\d+)", text).group(1))
     flip_flops = sum(n for c, n in cells.items() if "DFF" in c)
     nand2 = sum(n * cell_weight(c) for c, n in cells.items())
-    lanes = 32  # BLOCK: every dpu_mx configuration multiplies 32 element pairs per cycle
-    return {"lanes": lanes, "cells": cells, "cell_count": sum(cells.values()),
-            "transistors": transistors, "flip_flops": flip_flops, "nand2_eq": round(nand2, 1),
+    lanes = int(parameters.get("BLOCK", parameters.get("GROUP", parameters.get("LA", DEFAULT_LANES[unit]))))
+    return {"lanes": lanes, "parameters": parameters, "cells": cells,
+            "cell_count": sum(cells.values()), "transistors": transistors,
+            "flip_flops": flip_flops, "nand2_eq": round(nand2, 1),
             "nand2_eq_per_lane": round(nand2 / lanes, 1)}
 
 
@@ -87,11 +93,11 @@ def main():
     args = parser.parse_args()
     version = subprocess.run(["yosys", "-V"], check=True, capture_output=True, text=True).stdout.strip()
     units = {}
-    for name, unit, a_id, b_id in configurations():
+    for name, unit, parameters in configurations():
         if args.only and name != args.only:
             continue
         print(f"synthesizing {name}", file=sys.stderr)
-        units[name] = synthesize(unit, a_id, b_id)
+        units[name] = synthesize(unit, parameters)
     if args.only:
         if not units:
             known = ", ".join(n for n, *_ in configurations())

@@ -1,10 +1,10 @@
 #include "nibble/rtl/cosim.h"
 
-#include "dpu_mx_cosim.h"
+#include "dpu_cosim.h"
 #include "nibble/models/error.h"
 
 // The Verilated configurations, listed once in rtl/CMakeLists.txt.
-#include "dpu_mx_headers.inc"
+#include "dpu_headers.inc"
 
 namespace nibble {
 namespace {
@@ -12,18 +12,22 @@ namespace {
 struct Unit {
   std::string name;
   CosimReport (*run)(const std::string&, std::int64_t, std::uint64_t, const std::string&);
+  void (*trace)(std::uint64_t, const std::string&);
 };
 
 const std::vector<Unit>& units() {
   static const std::vector<Unit> all = {
-#define NIBBLE_DPU_MX_CONFIG(model, a_format, b_format)                                      \
-  {"dpu_mx:a=" a_format ":b=" b_format,                                                      \
-   [](const std::string& unit, std::int64_t vectors, std::uint64_t seed,                     \
+#define NIBBLE_DPU_CONFIG(model, unit, a_format, b_format)                                   \
+  {unit ":a=" a_format ":b=" b_format,                                                       \
+   [](const std::string& name, std::int64_t vectors, std::uint64_t seed,                     \
       const std::string& waveform) {                                                         \
-     return rtl::cosim_dpu_mx<model>(unit, a_format, b_format, vectors, seed, waveform);     \
+     return rtl::cosim_dpu<model>(name, a_format, b_format, vectors, seed, waveform);        \
+   },                                                                                        \
+   [](std::uint64_t seed, const std::string& waveform) {                                     \
+     rtl::trace_dpu<model>(a_format, b_format, seed, waveform);                              \
    }},
-#include "dpu_mx_configs.inc"
-#undef NIBBLE_DPU_MX_CONFIG
+#include "dpu_configs.inc"
+#undef NIBBLE_DPU_CONFIG
   };
   return all;
 }
@@ -39,14 +43,22 @@ const std::vector<std::string>& cosim_units() {
   return names;
 }
 
-CosimReport run_cosim(const std::string& unit, std::int64_t vectors, std::uint64_t seed,
-                      const std::string& waveform_path) {
+const Unit& find_unit(const std::string& unit) {
   for (const Unit& u : units()) {
-    if (u.name == unit) return u.run(unit, vectors, seed, waveform_path);
+    if (u.name == unit) return u;
   }
   std::string known;
   for (const Unit& u : units()) known += (known.empty() ? "" : ", ") + u.name;
   throw Error("unknown unit configuration '" + unit + "' (compiled: " + known + ")");
+}
+
+CosimReport run_cosim(const std::string& unit, std::int64_t vectors, std::uint64_t seed,
+                      const std::string& waveform_path) {
+  return find_unit(unit).run(unit, vectors, seed, waveform_path);
+}
+
+void trace_sequence(const std::string& unit, std::uint64_t seed, const std::string& waveform_path) {
+  find_unit(unit).trace(seed, waveform_path);
 }
 
 }  // namespace nibble

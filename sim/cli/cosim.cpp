@@ -24,10 +24,14 @@ int run_cosim(const Args& args) {
       ("vectors", po::value<std::int64_t>()->default_value(100000), "block pairs to drive")
       ("seed", po::value<std::uint64_t>()->default_value(1), "random seed")
       ("wave", po::value<std::string>()->default_value("cosim_mismatch.fst"),
-       "FST written for the first mismatching sequence");
+       "FST written for the first mismatching sequence")
+      ("dump", po::value<std::string>(), "also write the FST of the first sequence to this file");
   po::variables_map vm;
   if (!parse_options("cosim", args, options, vm)) return 0;
   if (vm["vectors"].as<std::int64_t>() <= 0) throw Error("--vectors must be positive");
+  if (vm.count("dump")) {
+    trace_sequence(unit_name(vm), vm["seed"].as<std::uint64_t>(), vm["dump"].as<std::string>());
+  }
   const CosimReport r = nibble::run_cosim(unit_name(vm), vm["vectors"].as<std::int64_t>(),
                                           vm["seed"].as<std::uint64_t>(), vm["wave"].as<std::string>());
   std::printf("%s: %lld vectors in %.3f s (%.0f vectors/s), %lld mismatches\n", r.unit.c_str(),

@@ -187,6 +187,24 @@ TEST(DotContract, ResultDoesNotDependOnThreadCount) {
   }
 }
 
+TEST(DotContract, AccumulatorTraceHoldsEveryPrefix) {
+  // The trace a DPU's accumulator is checked against: after block j it equals golden_dot of the
+  // first j + 1 blocks (before tensor scales; mxfp4 has none). A NaN block poisons the rest.
+  const auto f = make_format("mxfp4");
+  Matrix xa = random_matrix(1, 8 * 32, 12), xb = random_matrix(1, 8 * 32, 13);
+  xa.data[5 * 32 + 3] = NAN;
+  const QuantizedTensor a = f->quantize(xa), b = f->quantize(xb);
+  const std::vector<float> trace = golden_accumulator_trace(ExactOperand(a), 0, ExactOperand(b), 0);
+  ASSERT_EQ(trace.size(), 8u);
+  for (int j = 0; j < 5; ++j) {
+    Matrix pa(1, (j + 1) * 32), pb(1, (j + 1) * 32);
+    std::copy_n(xa.data.begin(), pa.data.size(), pa.data.begin());
+    std::copy_n(xb.data.begin(), pb.data.size(), pb.data.begin());
+    EXPECT_EQ(trace[j], golden_dot(f->quantize(pa), 0, f->quantize(pb), 0)) << j;
+  }
+  for (int j = 5; j < 8; ++j) EXPECT_TRUE(std::isnan(trace[j])) << j;
+}
+
 TEST(DotContract, MismatchedOperandsAreErrors) {
   const Matrix x = random_matrix(2, 64, 7);
   const auto mx = make_format("mxfp4"), nv = make_format("nvfp4");

@@ -248,6 +248,8 @@ class BcqFormat final : public BlockFormat {
   }
 
   bool supports_dot() const override { return !params_.float_entries; }
+  const BcqParams& params() const { return params_; }
+  const Codebooks& codebooks() const { return books_; }
 
   void exact_row(const QuantizedTensor& q, std::int64_t r, ExactRow out) const override {
     if (params_.float_entries) {
@@ -298,6 +300,16 @@ std::shared_ptr<BlockFormat> make_bcq_by_name(FormatOptions& options) {
 
 std::shared_ptr<const BlockFormat> make_bcq(const BcqParams& params, Codebooks books) {
   return std::make_shared<BcqFormat>(params, std::move(books));
+}
+
+const BcqParams* bcq_params(const BlockFormat& format) {
+  const auto* bcq = dynamic_cast<const BcqFormat*>(&format);
+  return bcq ? &bcq->params() : nullptr;
+}
+
+const Codebooks* bcq_codebooks(const BlockFormat& format) {
+  const auto* bcq = dynamic_cast<const BcqFormat*>(&format);
+  return bcq ? &bcq->codebooks() : nullptr;
 }
 
 FormatFamily bcq_family() {

@@ -69,6 +69,11 @@ void validate_codebooks(const BcqParams& params, const Codebooks& books);
 
 std::shared_ptr<const BlockFormat> make_bcq(const BcqParams& params, Codebooks books);
 
+// The parameters and codebooks of a BCQ format, or nullptr for any other format (hardware
+// units and kernels load the codebooks into their registers).
+const BcqParams* bcq_params(const BlockFormat& format);
+const Codebooks* bcq_codebooks(const BlockFormat& format);
+
 // The scaled block values calibration works on: x / (s_j * g) for every scalar of `tensors`,
 // with the same scales the encoder uses; all-zero and non-finite block arrays are skipped.
 // At most `max_blocks` blocks are kept, sampled evenly with `seed` (0 = all).

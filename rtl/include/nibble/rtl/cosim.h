@@ -26,4 +26,7 @@ const std::vector<std::string>& cosim_units();
 CosimReport run_cosim(const std::string& unit, std::int64_t vectors, std::uint64_t seed,
                       const std::string& waveform_path = "");
 
+// Writes the FST waveform of the first sequence `seed` gives, as a mismatch would.
+void trace_sequence(const std::string& unit, std::uint64_t seed, const std::string& waveform_path);
+
 }  // namespace nibble

@@ -1,0 +1,98 @@
+#include "dpu_cosim.h"
+
+#include "nibble/models/bits.h"
+#include "nibble/models/element.h"
+#include "nibble/models/error.h"
+
+namespace nibble::rtl {
+
+bool same_result(float rtl, float golden) {
+  if (std::isnan(golden)) return std::isnan(rtl);  // NaN payloads are not part of the contract
+  return std::bit_cast<std::uint32_t>(rtl) == std::bit_cast<std::uint32_t>(golden);
+}
+
+// Modes: 0-1 quantized random floats (magnitudes 2^-40..2^40), 2 raw finite codes with any
+// scale code, 3 raw codes with extreme scales (the 12 smallest or largest finite codes:
+// overflow to Inf, subnormal partials; 2% NaN), 4 cancellation (each odd block is the even
+// block negated), 5 zeros, 6 repetition (each odd block repeats the even block: the B side of
+// a cancellation pair).
+QuantizedTensor random_operand(const BlockFormat& format, std::mt19937_64& rng, int mode) {
+  // Cheap wide-range values: a uniform in [-1, 1) scaled by 2^-k, k in 0..15, one draw each
+  // (vector generation, not the RTL, would otherwise bound the co-simulation rate).
+  const int block = format.info().block;
+  Matrix x(1, kSequence * block);
+  const float magnitude = std::ldexp(1.0f, static_cast<int>(rng() % 81) - 40);
+  for (float& v : x.data) {
+    const std::uint64_t bits = rng();
+    const float uniform = static_cast<float>(static_cast<std::int32_t>(bits)) * 0x1p-31f;
+    v = mode == 5 ? 0.0f : uniform * exp2_int(-static_cast<int>((bits >> 32) & 15)) * magnitude;
+  }
+  QuantizedTensor q = format.quantize(x);
+  // BCQ codes are unsigned indices (any is valid) and its blocks carry selectors.
+  const BcqParams* bcq = bcq_params(format);
+  const ElementSpec& spec = bcq ? spec::kInt4 : element_spec(format.info().element);
+  std::uint64_t pool = 0;
+  int pool_bits = 0;
+  const auto random_code = [&] {
+    for (;;) {  // element codes from quantization are always finite
+      if (pool_bits < spec.bits) {
+        pool = rng();
+        pool_bits = 64;
+      }
+      const auto c = static_cast<std::uint32_t>(pool & (spec.code_count() - 1));
+      pool >>= spec.bits;
+      pool_bits -= spec.bits;
+      if (!spec.has_nan() || (c & spec.magnitude_mask()) <= spec.max_code()) return c;
+    }
+  };
+  if (mode == 2 || mode == 3) {
+    for (std::int64_t i = 0; i < q.padded_cols(); ++i) pack_code(q.elements.data(), i, q.element_bits, random_code());
+    if (bcq && bcq->selector_bits()) {
+      const int selectors = bcq->array / bcq->block;
+      for (std::int64_t blk = 0; blk < q.blocks_per_row(); ++blk) {
+        for (int j = 0; j < selectors; ++j) {
+          pack_code(q.aux.data() + blk * q.aux_bytes, j, bcq->selector_bits(),
+                    static_cast<std::uint32_t>(rng() % static_cast<std::uint64_t>(bcq->codebooks)));
+        }
+      }
+    }
+    const ScaleSpec scale = scale_spec(format.info().scale);
+    if (!scale.spec) throw Error("raw scale stimulus needs an element-coded scale, not FP32");
+    const std::uint32_t codes = scale.spec->code_count(), top = scale.spec->max_code();
+    for (std::int64_t blk = 0; blk < q.blocks_per_row(); ++blk) {
+      const auto r = static_cast<std::uint32_t>(rng());
+      std::uint32_t code = r % codes;
+      if (mode == 3) {
+        code = r % 50 == 0 ? scale.nan_code() : (r >> 8) % 2 ? (r >> 9) % 12 : top - (r >> 9) % 12;
+      }
+      store_scale(q.scales.data() + blk * q.scale_bytes, q.scale_bytes, code);
+    }
+  }
+  if ((mode == 4 && !bcq) || mode == 6) {
+    // Block 2k+1 = -(block 2k): flip sign bits (two's complement for INTn); or a copy.
+    for (int blk = 1; blk < kSequence; blk += 2) {
+      for (int i = 0; i < block; ++i) {
+        const std::uint32_t c = unpack_code(q.elements.data(), (blk - 1) * block + i, q.element_bits);
+        const std::uint32_t neg = spec.is_integer ? (0u - c) & (spec.code_count() - 1)
+                                                  : c ^ spec.sign_bit();
+        const bool keep = mode == 6 || (spec.is_integer && c == spec.sign_bit());  // -128 stays
+        pack_code(q.elements.data(), blk * block + i, q.element_bits, keep ? c : neg);
+      }
+      std::memcpy(q.aux.data() + blk * q.aux_bytes, q.aux.data() + (blk - 1) * q.aux_bytes,
+                  static_cast<size_t>(q.aux_bytes));
+      std::memcpy(q.scales.data() + blk * q.scale_bytes, q.scales.data() + (blk - 1) * q.scale_bytes,
+                  static_cast<size_t>(q.scale_bytes));
+    }
+  }
+  return q;
+}
+
+Stimulus make_stimulus(const BlockFormat& fa, const BlockFormat& fb, std::mt19937_64& rng) {
+  const int mode = static_cast<int>(rng() % 6);
+  QuantizedTensor a = random_operand(fa, rng, mode);
+  QuantizedTensor b = random_operand(fb, rng, mode == 4 ? 6 : mode == 5 ? 0 : mode);
+  ExactOperand ea(a), eb(b);
+  return {std::move(a), std::move(b), std::move(ea), std::move(eb), mode};
+}
+
+}  // namespace nibble::rtl

@@ -1,0 +1,223 @@
+#pragma once
+// The dot-product-unit harness, generic over the Verilated model of one configuration. Every
+// unit has the same ports (clk_i, rst_ni, clear_i, valid_i, a_i, b_i, a_scale_i, b_scale_i,
+// acc_o) and latency, and takes its codes in nibble's packed layout, so one harness serves all.
+#include <verilated.h>
+#include <verilated_fst_c.h>
+
+#include <bit>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <sstream>
+
+#include "nibble/models/bcq.h"
+#include "nibble/models/dot.h"
+#include "nibble/models/registry.h"
+#include "nibble/models/scale.h"
+#include "nibble/rtl/cosim.h"
+
+namespace nibble::rtl {
+
+constexpr int kSequence = 8;  // blocks accumulated between clears
+constexpr int kLatency = 2;   // edges from a block's sampling edge to its accumulation
+
+// One operand of a sequence: a 1 x (kSequence * block) quantized tensor (see dpu_cosim.cpp
+// for the modes).
+// Units with codebook registers (dpu_bcq) also take selectors and a codebook write port.
+template <typename Model>
+concept HasCodebooks = requires(Model& m) { m.cb_we_i; m.a_sel_i; };
+
+QuantizedTensor random_operand(const BlockFormat& format, std::mt19937_64& rng, int mode);
+bool same_result(float rtl, float golden);
+
+template <typename Model>
+class DpuHarness {
+ public:
+  explicit DpuHarness(const std::string& waveform)
+      : context_(std::make_unique<VerilatedContext>()) {
+    if (!waveform.empty()) context_->traceEverOn(true);
+    model_ = std::make_unique<Model>(context_.get());
+    if (!waveform.empty()) {
+      trace_ = std::make_unique<VerilatedFstC>();
+      model_->trace(trace_.get(), 99);
+      trace_->open(waveform.c_str());
+    }
+    model_->rst_ni = 0;
+    model_->clear_i = 0;
+    model_->valid_i = 0;
+    tick();
+    tick();
+    model_->rst_ni = 1;
+  }
+  ~DpuHarness() {
+    if (trace_) trace_->close();
+    model_->final();
+  }
+
+  // Writes the codebooks of two BCQ formats into the unit's register files.
+  void load_codebooks(const BlockFormat& a, const BlockFormat& b) {
+    if constexpr (HasCodebooks<Model>) {
+      int side = 0;
+      for (const BlockFormat* f : {&a, &b}) {
+        const Codebooks& books = *bcq_codebooks(*f);
+        const std::uint32_t mask = (1u << bcq_params(*f)->entry_bits) - 1;
+        for (int c = 0; c < books.count; ++c) {
+          for (int k = 0; k < books.entries; ++k) {
+            model_->cb_we_i = 1;
+            model_->cb_side_i = side;
+            model_->cb_addr_i = static_cast<std::uint32_t>(c * 16 + k);
+            model_->cb_data_i = static_cast<std::uint32_t>(static_cast<std::int32_t>(books.book(c)[k])) & mask;
+            tick();
+          }
+        }
+        ++side;
+      }
+      model_->cb_we_i = 0;
+    }
+  }
+
+  // Runs one sequence; returns how many blocks left the accumulator different from golden,
+  // with `rtl_out` holding the RTL accumulator after every block.
+  int run(const QuantizedTensor& a, const QuantizedTensor& b, const std::vector<float>& golden,
+          std::vector<float>& rtl_out, int& first_bad) {
+    model_->clear_i = 1;
+    tick();
+    model_->clear_i = 0;
+    first_bad = -1;
+    int bad = 0;
+    rtl_out.assign(kSequence, 0.0f);
+    const int a_bytes = a.block * a.element_bits / 8, b_bytes = b.block * b.element_bits / 8;
+    for (int t = 0; t < kSequence + kLatency; ++t) {
+      model_->valid_i = t < kSequence;
+      if (t < kSequence) {
+        load(model_->a_i, a.elements.data() + t * a_bytes, a_bytes);
+        load(model_->b_i, b.elements.data() + t * b_bytes, b_bytes);
+        model_->a_scale_i = load_scale(a.scales.data() + t * a.scale_bytes, a.scale_bytes);
+        model_->b_scale_i = load_scale(b.scales.data() + t * b.scale_bytes, b.scale_bytes);
+        if constexpr (HasCodebooks<Model>) {
+          load(model_->a_sel_i, a.aux.data() + t * a.aux_bytes, a.aux_bytes);
+          load(model_->b_sel_i, b.aux.data() + t * b.aux_bytes, b.aux_bytes);
+        }
+      }
+      tick();
+      if (t >= kLatency) {
+        const int j = t - kLatency;
+        rtl_out[j] = std::bit_cast<float>(static_cast<std::uint32_t>(model_->acc_o));
+        if (!same_result(rtl_out[j], golden[j])) {
+          ++bad;
+          if (first_bad < 0) first_bad = j;
+        }
+      }
+    }
+    return bad;
+  }
+
+ private:
+  template <typename Wide>
+  static void load(Wide& port, const std::uint8_t* bytes, int count) {
+    if constexpr (std::is_integral_v<Wide>) {  // ports of up to 64 bits
+      Wide value = 0;
+      std::memcpy(&value, bytes, static_cast<size_t>(count));
+      port = value;
+    } else {
+      for (int w = 0; w < count / 4; ++w) {
+        std::uint32_t word;
+        std::memcpy(&word, bytes + 4 * w, 4);
+        port[w] = word;
+      }
+    }
+  }
+  void tick() {
+    model_->clk_i = 0;
+    model_->eval();
+    if (trace_) trace_->dump(context_->time());
+    context_->timeInc(1);
+    model_->clk_i = 1;
+    model_->eval();
+    if (trace_) trace_->dump(context_->time());
+    context_->timeInc(1);
+  }
+
+  std::unique_ptr<VerilatedContext> context_;
+  std::unique_ptr<Model> model_;
+  std::unique_ptr<VerilatedFstC> trace_;
+};
+
+// A stimulus pool: generating and quantizing operands costs more than simulating them, so
+// pairs are drawn from kPool generated sequences per side, one of which is regenerated every
+// kRefreshEvery sequences. Sequences whose A and B belong together (cancellation: B repeats
+// the blocks that A negates; zeros) are always driven as their own pair.
+constexpr int kPool = 64;
+constexpr int kRefreshEvery = 8;
+
+struct Stimulus {
+  QuantizedTensor a, b;
+  ExactOperand exact_a, exact_b;
+  int mode;
+};
+
+Stimulus make_stimulus(const BlockFormat& fa, const BlockFormat& fb, std::mt19937_64& rng);
+
+template <typename Model>
+CosimReport cosim_dpu(const std::string& unit, const std::string& a_format,
+                      const std::string& b_format, std::int64_t vectors, std::uint64_t seed,
+                      const std::string& waveform) {
+  const auto fa = make_format(a_format), fb = make_format(b_format);
+  CosimReport report;
+  report.unit = unit;
+  std::mt19937_64 rng(seed);
+  DpuHarness<Model> harness("");
+  harness.load_codebooks(*fa, *fb);
+  std::vector<Stimulus> pool;
+  for (int i = 0; i < kPool; ++i) pool.push_back(make_stimulus(*fa, *fb, rng));
+  std::vector<float> rtl(kSequence);
+  const auto start = std::chrono::steady_clock::now();
+  for (std::int64_t sequence = 0; report.vectors < vectors; ++sequence) {
+    if (sequence % kRefreshEvery == kRefreshEvery - 1) pool[rng() % kPool] = make_stimulus(*fa, *fb, rng);
+    const Stimulus& sa = pool[rng() % kPool];
+    const Stimulus& sb = sa.mode >= 4 ? sa : pool[rng() % kPool];
+    const std::vector<float> golden = golden_accumulator_trace(sa.exact_a, 0, sb.exact_b, 0);
+    int bad = -1;
+    const int mismatches = harness.run(sa.a, sb.b, golden, rtl, bad);
+    report.vectors += kSequence;
+    report.mismatches += mismatches;
+    if (mismatches == 0 || !report.first_mismatch.empty()) continue;
+    const QuantizedTensor &a = sa.a, &b = sb.b;
+    std::ostringstream s;
+    s << "block " << bad << " of a sequence (modes " << sa.mode << ", " << sb.mode
+      << "): scale codes a=0x" << std::hex
+      << load_scale(a.scales.data() + bad * a.scale_bytes, a.scale_bytes) << " b=0x"
+      << load_scale(b.scales.data() + bad * b.scale_bytes, b.scale_bytes) << ", rtl acc=0x"
+      << std::bit_cast<std::uint32_t>(rtl[bad]) << " golden=0x"
+      << std::bit_cast<std::uint32_t>(golden[bad]) << std::dec << " (" << rtl[bad] << " vs "
+      << golden[bad] << "), previous golden acc=" << (bad ? golden[bad - 1] : 0.0f);
+    report.first_mismatch = s.str();
+    if (!waveform.empty()) {
+      DpuHarness<Model> traced(waveform);
+      traced.load_codebooks(*fa, *fb);
+      int ignored = -1;
+      traced.run(a, b, golden, rtl, ignored);
+      report.waveform = waveform;
+    }
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+template <typename Model>
+void trace_dpu(const std::string& a_format, const std::string& b_format, std::uint64_t seed,
+               const std::string& waveform) {
+  const auto fa = make_format(a_format), fb = make_format(b_format);
+  std::mt19937_64 rng(seed);
+  const Stimulus s = make_stimulus(*fa, *fb, rng);
+  DpuHarness<Model> traced(waveform);
+  traced.load_codebooks(*fa, *fb);
+  std::vector<float> rtl;
+  int ignored = -1;
+  traced.run(s.a, s.b, golden_accumulator_trace(s.exact_a, 0, s.exact_b, 0), rtl, ignored);
+}
+
+}  // namespace nibble::rtl

@@ -1,0 +1,81 @@
+// BCQ block dot-product unit: one pair of block arrays (LA scalars, one UE4M3 scale each) per
+// cycle (II = 1), FP32 accumulator. Each block of LB scalars carries a selector that picks one
+// of NC codebooks; each scalar a 4-bit index into it. The codebooks live in two loadable
+// register files (A and B), NC x 16 signed entries of EB bits, written one entry per cycle.
+//
+//   partial = s_a * s_b * sum_i book_a[sel_a(i)][idx_a(i)] * book_b[sel_b(i)][idx_b(i)]
+//
+// UE4M3 scales as in dpu_nv; the per-tensor FP32 scale is applied outside the unit. Indices
+// and selectors are packed LSB first (nibble's storage: elements and aux). Latency as dpu_mx.
+module dpu_bcq #(
+  parameter LB = 8,
+  parameter LA = 64,
+  parameter NC = 16,
+  parameter EB = 6,
+  // Derived; do not override.
+  parameter SELB = (NC <= 2) ? 1 : $clog2(NC),
+  parameter NSEL = LA / LB
+) (
+  input  wire                 clk_i,
+  input  wire                 rst_ni,
+  input  wire                 clear_i,
+  input  wire                 valid_i,
+  input  wire [LA*4-1:0]      a_i,        // indices
+  input  wire [LA*4-1:0]      b_i,
+  input  wire [NSEL*SELB-1:0] a_sel_i,    // selectors
+  input  wire [NSEL*SELB-1:0] b_sel_i,
+  input  wire [7:0]           a_scale_i,  // UE4M3 in the low 7 bits
+  input  wire [7:0]           b_scale_i,
+  input  wire                 cb_we_i,    // codebook write: side (0 A, 1 B), book * 16 + index
+  input  wire                 cb_side_i,
+  input  wire [SELB+3:0]      cb_addr_i,
+  input  wire [EB-1:0]        cb_data_i,
+  output wire [31:0]          acc_o
+);
+  localparam EW = 8;
+  localparam SUMW = 2 * EB + $clog2(LA) + 1;
+  localparam SW = SUMW + 10;
+
+  reg [EB-1:0] books_a [0:NC*16-1];
+  reg [EB-1:0] books_b [0:NC*16-1];
+  always @(posedge clk_i) begin
+    if (cb_we_i && !cb_side_i) books_a[cb_addr_i] <= cb_data_i;
+    if (cb_we_i && cb_side_i) books_b[cb_addr_i] <= cb_data_i;
+  end
+
+  // ---- stage 1: codebook lookups, exact sum, scales ---------------------------------------
+  reg signed [SUMW-1:0] block_sum;
+  reg signed [EB-1:0]   a_entry, b_entry;
+  integer i;
+  always @* begin
+    block_sum = 0;
+    for (i = 0; i < LA; i = i + 1) begin
+      a_entry = books_a[{a_sel_i[(i / LB) * SELB +: SELB], a_i[i*4 +: 4]}];
+      b_entry = books_b[{b_sel_i[(i / LB) * SELB +: SELB], b_i[i*4 +: 4]}];
+      block_sum = block_sum + a_entry * b_entry;
+    end
+  end
+
+  wire [3:0] a_e = a_scale_i[6:3], b_e = b_scale_i[6:3];
+  wire signed [5:0] a_m = {2'b00, a_e != 0, a_scale_i[2:0]};
+  wire signed [5:0] b_m = {2'b00, b_e != 0, b_scale_i[2:0]};
+  wire signed [EW-1:0] a_exp = (a_e != 0) ? $signed({4'd0, a_e}) - 10 : -9;
+  wire signed [EW-1:0] b_exp = (b_e != 0) ? $signed({4'd0, b_e}) - 10 : -9;
+
+  reg signed [SW-1:0] sum_q;
+  reg signed [EW-1:0] exp_q;
+  reg                 nan_q, valid_q;
+  always @(posedge clk_i) begin
+    if (!rst_ni) valid_q <= 1'b0;
+    else begin
+      valid_q <= valid_i;
+      sum_q   <= block_sum * a_m * b_m;
+      exp_q   <= a_exp + b_exp;
+      nan_q   <= a_scale_i[6:0] == 7'h7F || b_scale_i[6:0] == 7'h7F;
+    end
+  end
+
+  dpu_backend #(.SW(SW), .EW(EW)) backend (
+    .clk_i(clk_i), .rst_ni(rst_ni), .clear_i(clear_i), .valid_i(valid_q),
+    .sum_i(sum_q), .exp_i(exp_q), .nan_i(nan_q), .acc_o(acc_o));
+endmodule
