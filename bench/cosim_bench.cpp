@@ -10,7 +10,7 @@ namespace {
 void BM_Cosim(benchmark::State& state, const char* unit) {
   std::int64_t vectors = 0;
   for (auto _ : state) {
-    const nibble::CosimReport r = nibble::run_cosim(unit, 200000, 1);
+    const nibble::CosimReport r = nibble::run_cosim(unit, 1000000, 1);
     vectors += r.vectors;
     if (r.mismatches) state.SkipWithError("mismatch");
   }

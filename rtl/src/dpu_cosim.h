@@ -151,7 +151,7 @@ class DpuHarness {
 // kRefreshEvery sequences. Sequences whose A and B belong together (cancellation: B repeats
 // the blocks that A negates; zeros) are always driven as their own pair.
 constexpr int kPool = 64;
-constexpr int kRefreshEvery = 8;
+constexpr int kRefreshEvery = 16;
 
 struct Stimulus {
   QuantizedTensor a, b;
