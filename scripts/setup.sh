@@ -7,7 +7,7 @@ packages=(
   cmake g++ make ccache pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-program-options-dev nlohmann-json3-dev libyaml-cpp-dev libsqlite3-dev
-  libsystemc-dev verilator yosys
+  libsystemc-dev verilator yosys zlib1g-dev
   python3 python3-numpy python3-matplotlib
 )
 

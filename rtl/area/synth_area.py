@@ -2,6 +2,7 @@
 """Yosys area flow for nibble's RTL units: regenerates rtl/area/area.json.
 
 usage: synth_area.py [--only UNIT] [--out FILE]     (run from anywhere; needs yosys)
+       synth_area.py --markdown                     (README tables from area.json)
 
 Each configuration of rtl/configs.txt is synthesized flattened with Yosys' generic `synth`
 (internal gate library), and its cell counts, the `stat -tech cmos` transistor estimate, the
@@ -86,11 +87,45 @@ def synthesize(unit, parameters):
             "nand2_eq_per_lane": round(nand2 / lanes, 1)}
 
 
+# The README's matched-lane comparison: one 16-lane configuration per format.
+MATCHED = [("int4", "dpu_int:a=int4_g16:b=int4_g16"), ("nvint4", "dpu_nv:a=nvint4:b=nvint4"),
+           ("nvfp4", "dpu_nv:a=nvfp4:b=nvfp4"), ("mxfp4", "dpu_mx:a=mxfp4:block=16:b=mxfp4:block=16"),
+           ("bcq", "dpu_bcq:a=bcq:la=16:b=bcq:la=16"),
+           ("mxfp8 (E4M3)", "dpu_mx:a=mxfp8_e4m3:block=16:b=mxfp8_e4m3:block=16"),
+           ("mxint8", "dpu_mx:a=mxint8:block=16:b=mxint8:block=16")]
+
+
+def markdown(path):
+    units = json.load(open(path))["units"]
+    header = ("| format | configuration | lanes | cells | transistors | flip-flops | NAND2 eq. | "
+              "NAND2 eq. per lane |\n|---|---|---|---|---|---|---|---|")
+
+    def row(label, key):
+        u = units[key]
+        return (f"| {label} | `{key}` | {u['lanes']} | {u['cell_count']:,} | {u['transistors']:,} | "
+                f"{u['flip_flops']:,} | {u['nand2_eq']:,.0f} | {u['nand2_eq_per_lane']:,.0f} |")
+
+    print("At matched lane counts (16 elements per cycle; per lane = per element per cycle):\n")
+    print(header)
+    for label, key in MATCHED:
+        print(row(label, key))
+    print("\nEvery other configuration of `rtl/configs.txt`:\n")
+    print(header)
+    matched = {key for _, key in MATCHED}
+    for key in sorted(units):
+        if key not in matched:
+            print(row(key.split(":")[0], key))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", help="synthesize one configuration and print it")
     parser.add_argument("--out", default=os.path.join(RTL, "area", "area.json"))
+    parser.add_argument("--markdown", action="store_true", help="print the README tables")
     args = parser.parse_args()
+    if args.markdown:
+        markdown(args.out)
+        return
     version = subprocess.run(["yosys", "-V"], check=True, capture_output=True, text=True).stdout.strip()
     units = {}
     for name, unit, parameters in configurations():

@@ -14,8 +14,10 @@ bool same_result(float rtl, float golden) {
 // Modes: 0-1 quantized random floats (magnitudes 2^-40..2^40), 2 raw finite codes with any
 // scale code, 3 raw codes with extreme scales (the 12 smallest or largest finite codes:
 // overflow to Inf, subnormal partials; 2% NaN), 4 cancellation (each odd block is the even
-// block negated), 5 zeros, 6 repetition (each odd block repeats the even block: the B side of
-// a cancellation pair).
+// block negated), 5 zeros, 6 accumulator ties (one element per block; with the same operand
+// on both sides the partials run 2^24, 1, 1, 3, ... so that acc + partial lands halfway
+// between two floats), 7 maxima (every element at the largest magnitude code, random signs),
+// 8 repetition (each odd block repeats the even block: the B side of a cancellation pair).
 QuantizedTensor random_operand(const BlockFormat& format, std::mt19937_64& rng, int mode) {
   // Cheap wide-range values: a uniform in [-1, 1) scaled by 2^-k, k in 0..15, one draw each
   // (vector generation, not the RTL, would otherwise bound the co-simulation rate).
@@ -26,6 +28,14 @@ QuantizedTensor random_operand(const BlockFormat& format, std::mt19937_64& rng, 
     const std::uint64_t bits = rng();
     const float uniform = static_cast<float>(static_cast<std::int32_t>(bits)) * 0x1p-31f;
     v = mode == 5 ? 0.0f : uniform * exp2_int(-static_cast<int>((bits >> 32) & 15)) * magnitude;
+  }
+  if (mode == 6 || mode == 9) {
+    static constexpr float kTiesA[kSequence] = {0x1p12f, 1, 1, 3, 0x1p12f, 1, 0, 1};
+    static constexpr float kTiesB[kSequence] = {0x1p12f, 1, 1, 1, 0x1p12f, 2, 0, 1};
+    std::fill(x.data.begin(), x.data.end(), 0.0f);
+    for (int blk = 0; blk < kSequence; ++blk) {
+      x.data[static_cast<size_t>(blk * block)] = mode == 6 ? kTiesA[blk] : kTiesB[blk];
+    }
   }
   QuantizedTensor q = format.quantize(x);
   // BCQ codes are unsigned indices (any is valid) and its blocks carry selectors.
@@ -45,6 +55,14 @@ QuantizedTensor random_operand(const BlockFormat& format, std::mt19937_64& rng, 
       if (!spec.has_nan() || (c & spec.magnitude_mask()) <= spec.max_code()) return c;
     }
   };
+  if (mode == 7) {  // largest magnitude, random signs (BCQ: the first or last entry)
+    for (std::int64_t i = 0; i < q.padded_cols(); ++i) {
+      const std::uint32_t code = bcq ? (rng() % 2 ? 15u : 0u)
+                                     : spec.max_code() | (rng() % 2 ? spec.sign_bit() : 0u);
+      pack_code(q.elements.data(), i, q.element_bits, spec.is_integer && !bcq && code == spec.max_code() &&
+                                                          rng() % 2 ? spec.sign_bit() : code);
+    }
+  }
   if (mode == 2 || mode == 3) {
     for (std::int64_t i = 0; i < q.padded_cols(); ++i) pack_code(q.elements.data(), i, q.element_bits, random_code());
     if (bcq && bcq->selector_bits()) {
@@ -68,14 +86,14 @@ QuantizedTensor random_operand(const BlockFormat& format, std::mt19937_64& rng, 
       store_scale(q.scales.data() + blk * q.scale_bytes, q.scale_bytes, code);
     }
   }
-  if ((mode == 4 && !bcq) || mode == 6) {
+  if ((mode == 4 && !bcq) || mode == 8) {
     // Block 2k+1 = -(block 2k): flip sign bits (two's complement for INTn); or a copy.
     for (int blk = 1; blk < kSequence; blk += 2) {
       for (int i = 0; i < block; ++i) {
         const std::uint32_t c = unpack_code(q.elements.data(), (blk - 1) * block + i, q.element_bits);
         const std::uint32_t neg = spec.is_integer ? (0u - c) & (spec.code_count() - 1)
                                                   : c ^ spec.sign_bit();
-        const bool keep = mode == 6 || (spec.is_integer && c == spec.sign_bit());  // -128 stays
+        const bool keep = mode == 8 || (spec.is_integer && c == spec.sign_bit());  // -128 stays
         pack_code(q.elements.data(), blk * block + i, q.element_bits, keep ? c : neg);
       }
       std::memcpy(q.aux.data() + blk * q.aux_bytes, q.aux.data() + (blk - 1) * q.aux_bytes,
@@ -88,9 +106,9 @@ QuantizedTensor random_operand(const BlockFormat& format, std::mt19937_64& rng, 
 }
 
 Stimulus make_stimulus(const BlockFormat& fa, const BlockFormat& fb, std::mt19937_64& rng) {
-  const int mode = static_cast<int>(rng() % 6);
+  const int mode = static_cast<int>(rng() % 8);
   QuantizedTensor a = random_operand(fa, rng, mode);
-  QuantizedTensor b = random_operand(fb, rng, mode == 4 ? 6 : mode == 5 ? 0 : mode);
+  QuantizedTensor b = random_operand(fb, rng, mode == 4 ? 8 : mode == 5 ? 0 : mode == 6 ? 9 : mode);
   ExactOperand ea(a), eb(b);
   return {std::move(a), std::move(b), std::move(ea), std::move(eb), mode};
 }

@@ -149,7 +149,7 @@ class DpuHarness {
 // A stimulus pool: generating and quantizing operands costs more than simulating them, so
 // pairs are drawn from kPool generated sequences per side, one of which is regenerated every
 // kRefreshEvery sequences. Sequences whose A and B belong together (cancellation: B repeats
-// the blocks that A negates; zeros) are always driven as their own pair.
+// the blocks that A negates; zeros; ties; maxima) are always driven as their own pair.
 constexpr int kPool = 64;
 constexpr int kRefreshEvery = 16;
 

@@ -1,6 +1,7 @@
-// The shared back end of every dot-product unit: stage 2 rounds the registered exact block
-// partial (sum_i * 2^exp_i, or NaN) to FP32 (RNE), stage 3 adds it to the FP32 accumulator
-// (RNE) in arrival order. clear_i zeroes the accumulator.
+// The shared back end of every dot-product unit. A unit computes its exact block partial
+// (sum_i * 2^exp_i, or NaN) combinationally in stage 1; the back end registers it, rounds it
+// to FP32 (RNE) in stage 2 and adds it to the FP32 accumulator (RNE) in arrival order in
+// stage 3. clear_i zeroes the accumulator.
 module dpu_backend #(
   parameter SW = 16,  // width of the exact partial
   parameter EW = 11   // width of its exponent
@@ -14,17 +15,30 @@ module dpu_backend #(
   input  wire                 nan_i,
   output reg  [31:0]          acc_o
 );
+  reg signed [SW-1:0] sum_q;
+  reg signed [EW-1:0] exp_q;
+  reg                 nan_q, valid_q;
+  always @(posedge clk_i) begin
+    if (!rst_ni) valid_q <= 1'b0;
+    else begin
+      valid_q <= valid_i;
+      sum_q   <= sum_i;
+      exp_q   <= exp_i;
+      nan_q   <= nan_i;
+    end
+  end
+
   // ---- stage 2: round the exact partial to FP32 ------------------------------------------
   wire [31:0] partial;
   fp32_from_fixed #(.W(SW), .EW(EW)) round_partial (
-    .value_i(sum_i), .exp_i(exp_i), .nan_i(nan_i), .fp32_o(partial));
+    .value_i(sum_q), .exp_i(exp_q), .nan_i(nan_q), .fp32_o(partial));
 
   reg [31:0] partial_q;
   reg        partial_valid_q;
   always @(posedge clk_i) begin
     if (!rst_ni) partial_valid_q <= 1'b0;
     else begin
-      partial_valid_q <= valid_i;
+      partial_valid_q <= valid_q;
       partial_q       <= partial;
     end
   end

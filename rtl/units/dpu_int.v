@@ -32,28 +32,14 @@ module dpu_int #(
   block_sum #(.BLOCK(GROUP), .A_FMT(ELEM), .B_FMT(ELEM)) products (
     .a_i(a_i), .b_i(b_i), .sum_o(block_sum));
 
-  wire [4:0] a_e = a_scale_i[14:10], b_e = b_scale_i[14:10];
-  wire signed [12:0] a_mag = {2'b00, a_e != 0, a_scale_i[9:0]};
-  wire signed [12:0] b_mag = {2'b00, b_e != 0, b_scale_i[9:0]};
-  wire signed [12:0] a_m = a_scale_i[15] ? -a_mag : a_mag;
-  wire signed [12:0] b_m = b_scale_i[15] ? -b_mag : b_mag;
-  wire signed [EW-1:0] a_exp = (a_e != 0) ? $signed({3'd0, a_e}) - 25 : -24;
-  wire signed [EW-1:0] b_exp = (b_e != 0) ? $signed({3'd0, b_e}) - 25 : -24;
-
-  reg signed [SW-1:0] sum_q;
-  reg signed [EW-1:0] exp_q;
-  reg                 nan_q, valid_q;
-  always @(posedge clk_i) begin
-    if (!rst_ni) valid_q <= 1'b0;
-    else begin
-      valid_q <= valid_i;
-      sum_q   <= block_sum * a_m * b_m;
-      exp_q   <= a_exp + b_exp;
-      nan_q   <= a_e == 5'd31 || b_e == 5'd31;
-    end
-  end
+  wire signed [12:0] a_m, b_m;
+  wire signed [EW-1:0] a_exp, b_exp;
+  wire a_nan, b_nan;
+  scale_fp16 a_scale (.code_i(a_scale_i), .significand_o(a_m), .exponent_o(a_exp), .nan_o(a_nan));
+  scale_fp16 b_scale (.code_i(b_scale_i), .significand_o(b_m), .exponent_o(b_exp), .nan_o(b_nan));
+  wire signed [SW-1:0] partial_sum = block_sum * a_m * b_m;
 
   dpu_backend #(.SW(SW), .EW(EW)) backend (
-    .clk_i(clk_i), .rst_ni(rst_ni), .clear_i(clear_i), .valid_i(valid_q),
-    .sum_i(sum_q), .exp_i(exp_q), .nan_i(nan_q), .acc_o(acc_o));
+    .clk_i(clk_i), .rst_ni(rst_ni), .clear_i(clear_i), .valid_i(valid_i),
+    .sum_i(partial_sum), .exp_i(a_exp + b_exp), .nan_i(a_nan || b_nan), .acc_o(acc_o));
 endmodule

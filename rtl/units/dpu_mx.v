@@ -38,22 +38,10 @@ module dpu_mx #(
   block_sum #(.BLOCK(BLOCK), .A_FMT(A_FMT), .B_FMT(B_FMT)) products (
     .a_i(a_i), .b_i(b_i), .sum_o(block_sum));
   localparam SW = block_sum_width(A_FMT, B_FMT, BLOCK);
-
-  reg signed [SW-1:0] sum_q;
-  reg signed [EW-1:0] exp_q;
-  reg                 nan_q, valid_q;
-  always @(posedge clk_i) begin
-    if (!rst_ni) begin
-      valid_q <= 1'b0;
-    end else begin
-      valid_q <= valid_i;
-      sum_q   <= block_sum;
-      exp_q   <= $signed({3'b000, a_scale_i}) + $signed({3'b000, b_scale_i}) + ELEM_EXP;
-      nan_q   <= a_scale_i == 8'hFF || b_scale_i == 8'hFF;
-    end
-  end
+  wire signed [EW-1:0] partial_exp =
+      $signed({3'b000, a_scale_i}) + $signed({3'b000, b_scale_i}) + ELEM_EXP;
 
   dpu_backend #(.SW(SW), .EW(EW)) backend (
-    .clk_i(clk_i), .rst_ni(rst_ni), .clear_i(clear_i), .valid_i(valid_q),
-    .sum_i(sum_q), .exp_i(exp_q), .nan_i(nan_q), .acc_o(acc_o));
+    .clk_i(clk_i), .rst_ni(rst_ni), .clear_i(clear_i), .valid_i(valid_i),
+    .sum_i(block_sum), .exp_i(partial_exp), .nan_i(a_scale_i == 8'hFF || b_scale_i == 8'hFF), .acc_o(acc_o));
 endmodule
