@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Yosys area flow for nibble's RTL units: regenerates rtl/area/area.json.
 
-usage: synth_area.py [--only UNIT] [--out FILE]     (run from anywhere; needs yosys)
+usage: synth_area.py [--only CONFIG] [--out FILE]   (run from anywhere; needs yosys)
+       CONFIG: a configuration of rtl/configs.txt, or unit:PARAM=value:... (dpu_mx:A_FMT=3:BLOCK=64)
        synth_area.py --markdown                     (README tables from area.json)
 
 Each configuration of rtl/configs.txt is synthesized flattened with Yosys' generic `synth`
@@ -134,9 +135,13 @@ def main():
         print(f"synthesizing {name}", file=sys.stderr)
         units[name] = synthesize(unit, parameters)
     if args.only:
-        if not units:
-            known = ", ".join(n for n, *_ in configurations())
-            raise SystemExit(f"synth_area.py: unknown configuration '{args.only}' (known: {known})")
+        if not units:  # not a listed configuration: "unit:PARAM=value:..." with Verilog parameters
+            unit, *fields = args.only.split(":")
+            if unit not in DEFAULT_LANES or not all(re.fullmatch(r"[A-Z_]+=\d+", f) for f in fields):
+                known = ", ".join(n for n, *_ in configurations())
+                raise SystemExit(f"synth_area.py: '{args.only}' is neither a configuration ({known}) "
+                                 f"nor a unit ({', '.join(DEFAULT_LANES)}) with PARAM=value parameters")
+            units[args.only] = synthesize(unit, dict(f.split("=") for f in fields))
         print(json.dumps(units[args.only], indent=1))
         return
     doc = {"schema_version": 1, "yosys_version": version, "sources_fingerprint": fingerprint(),

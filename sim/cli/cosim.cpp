@@ -48,8 +48,10 @@ int run_area(const Args& args) {
   namespace po = boost::program_options;
   po::options_description options("area options");
   options.add_options()
-      ("unit", po::value<std::string>()->required(), "unit, e.g. dpu_mx (or dpu_mx:a=mxfp4:b=mxfp4)")
-      ("param", po::value<std::vector<std::string>>(), "unit parameter k=v (repeatable)");
+      ("unit", po::value<std::string>()->required(),
+       "a configuration (dpu_mx:a=mxfp4:b=mxfp4) or a unit with Verilog parameters")
+      ("param", po::value<std::vector<std::string>>(),
+       "a=F / b=F for a configuration, or PARAM=value (e.g. A_FMT=3, BLOCK=64); repeatable");
   po::variables_map vm;
   if (!parse_options("area", args, options, vm)) return 0;
   const std::string name = unit_name(vm);
@@ -59,9 +61,19 @@ int run_area(const Args& args) {
     }
   }
   // Synthesis lives in one place, the area flow script that also regenerates area.json.
-  const std::string command = "/usr/bin/python3 " NIBBLE_SOURCE_DIR "/rtl/area/synth_area.py --only " + name;
-  const int status = std::system(command.c_str());
-  if (status != 0) throw Error("area flow failed for '" + name + "' (see the message above)");
+  const std::string command =
+      "/usr/bin/python3 " NIBBLE_SOURCE_DIR "/rtl/area/synth_area.py --only '" + name + "' 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) throw Error("cannot run the area flow (python3)");
+  std::string output;
+  char buffer[4096];
+  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
+  if (pclose(pipe) != 0) {
+    while (!output.empty() && output.back() == '\n') output.pop_back();
+    const size_t last = output.rfind('\n');
+    throw Error(last == std::string::npos ? output : output.substr(last + 1));
+  }
+  std::fputs(output.c_str(), stdout);
   return 0;
 }
 

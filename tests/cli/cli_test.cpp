@@ -141,3 +141,22 @@ TEST(Cli, CalibrateThenQuantizeWithCodebooks) {
 
 }  // namespace
 }  // namespace nibble
+
+namespace nibble {
+namespace {
+
+TEST(Cli, CosimAndAreaCommands) {
+  const CliRun ok = nibble("cosim --unit dpu_mx --param a=mxfp4 --param b=mxfp4 --vectors 800 --seed 5");
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("800 vectors"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("0 mismatches"), std::string::npos) << ok.out;
+  for (const std::string args : {"cosim --unit dpu_mx:a=mxfp4:b=nvfp4", "cosim --unit dpu_mx:a=mxfp4:b=mxfp4 --vectors 0",
+                                 "area --unit dpu_nv:a=foo", "area --unit 'dpu_mx;rm'"}) {
+    const CliRun r = nibble(args);
+    EXPECT_EQ(r.code, 2) << args;
+    EXPECT_EQ(lines(r.err), 1) << args << ": " << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace nibble
