@@ -160,3 +160,30 @@ TEST(Cli, CosimAndAreaCommands) {
 
 }  // namespace
 }  // namespace nibble
+
+namespace nibble {
+namespace {
+
+TEST(Cli, SimPrintsATableAndJson) {
+  const std::string src = NIBBLE_SOURCE_DIR;
+  const std::string json = temp("sim.json");
+  const CliRun r = nibble("sim --hw " + src + "/sim/configs/example_hw.yaml --gemms " + src +
+                          "/sim/configs/llama2_7b_prefill_layer.csv --a-format mxfp4 --w-format mxfp4 --json " + json);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("down_proj"), std::string::npos);
+  EXPECT_NE(r.out.find("total:"), std::string::npos);
+  std::ifstream in(json);
+  std::stringstream s;
+  s << in.rdbuf();
+  EXPECT_NE(s.str().find("\"schema_version\": 1"), std::string::npos);
+  const std::string bad = temp("bad.yaml");
+  std::ofstream(bad) << "array: {rows: 8, colz: 4}\n";
+  const CliRun e = nibble("sim --hw " + bad + " --gemms " + src +
+                          "/sim/configs/llama2_7b_prefill_layer.csv --a-format mxfp4 --w-format mxfp4");
+  EXPECT_EQ(e.code, 2);
+  EXPECT_EQ(lines(e.err), 1) << e.err;
+  EXPECT_NE(e.err.find(":1: unknown key 'colz'"), std::string::npos) << e.err;
+}
+
+}  // namespace
+}  // namespace nibble

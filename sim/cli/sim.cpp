@@ -1,0 +1,84 @@
+#include <cstdio>
+#include <fstream>
+
+#include "command.h"
+#include "nibble/models/error.h"
+#include "nibble/models/registry.h"
+#include "nibble/sim/accelerator.h"
+
+namespace nibble::cli {
+namespace {
+
+constexpr int kSimSchemaVersion = 1;
+
+void write_json(const std::string& path, const HardwareConfig& hw, const std::string& a,
+                const std::string& w, const std::vector<GemmStats>& stats) {
+  std::ofstream out(path);
+  if (!out) throw Error(path + ": cannot open file for writing");
+  out << "{\n \"schema_version\": " << kSimSchemaVersion << ",\n \"a_format\": \"" << a
+      << "\",\n \"w_format\": \"" << w << "\",\n \"clock_ghz\": " << hw.clock_ghz
+      << ",\n \"gemms\": [\n";
+  for (size_t i = 0; i < stats.size(); ++i) {
+    const GemmStats& s = stats[i];
+    out << "  {\"name\": \"" << s.gemm.name << "\", \"M\": " << s.gemm.m << ", \"N\": " << s.gemm.n
+        << ", \"K\": " << s.gemm.k << ", \"cycles\": " << s.cycles << ", \"compute_cycles\": "
+        << s.compute_cycles << ", \"stall_cycles\": " << s.stall_cycles << ", \"utilization\": "
+        << s.utilization << ", \"dpu_block_ops\": " << s.dpu_block_ops
+        << ", \"dram_a\": {\"elements\": " << s.dram_a.elements << ", \"scales\": " << s.dram_a.scales
+        << ", \"side\": " << s.dram_a.side << "}, \"dram_w\": {\"elements\": " << s.dram_w.elements
+        << ", \"scales\": " << s.dram_w.scales << ", \"side\": " << s.dram_w.side
+        << "}, \"dram_out_bytes\": " << s.dram_out_bytes << "}" << (i + 1 < stats.size() ? "," : "")
+        << "\n";
+  }
+  out << " ]\n}\n";
+  out.close();
+  if (!out) throw Error(path + ": write failed");
+}
+
+}  // namespace
+
+int run_sim(const Args& args) {
+  namespace po = boost::program_options;
+  po::options_description options("sim options");
+  options.add_options()
+      ("hw", po::value<std::string>()->required(), "hardware description (.yaml)")
+      ("gemms", po::value<std::string>()->required(), "GEMM list (.csv: name,M,N,K or SCALE-Sim topology)")
+      ("a-format", po::value<std::string>()->required(), "activation format, e.g. mxfp4")
+      ("w-format", po::value<std::string>()->required(), "weight format, e.g. mxfp4")
+      ("json", po::value<std::string>(), "also write the statistics as JSON");
+  po::variables_map vm;
+  if (!parse_options("sim", args, options, vm)) return 0;
+  const HardwareConfig hw = load_hardware(vm["hw"].as<std::string>());
+  const std::vector<Gemm> gemms = load_gemms(vm["gemms"].as<std::string>());
+  const auto a = make_format(vm["a-format"].as<std::string>());
+  const auto w = make_format(vm["w-format"].as<std::string>());
+
+  std::vector<GemmStats> stats;
+  for (const Gemm& g : gemms) stats.push_back(simulate_gemm(hw, g, *a, *w));
+  std::printf("%-16s %7s %7s %7s %14s %14s %12s %6s %14s %14s\n", "gemm", "M", "N", "K", "cycles",
+              "compute", "stall", "util", "dram_a_bytes", "dram_w_bytes");
+  std::int64_t cycles = 0, stall = 0, a_bytes = 0, w_bytes = 0, ops = 0;
+  for (const GemmStats& s : stats) {
+    std::printf("%-16s %7lld %7lld %7lld %14lld %14lld %12lld %6.3f %14lld %14lld\n",
+                s.gemm.name.c_str(), static_cast<long long>(s.gemm.m), static_cast<long long>(s.gemm.n),
+                static_cast<long long>(s.gemm.k), static_cast<long long>(s.cycles),
+                static_cast<long long>(s.compute_cycles), static_cast<long long>(s.stall_cycles),
+                s.utilization, static_cast<long long>(s.dram_a.total()),
+                static_cast<long long>(s.dram_w.total()));
+    cycles += s.cycles;
+    stall += s.stall_cycles;
+    a_bytes += s.dram_a.total();
+    w_bytes += s.dram_w.total();
+    ops += s.dpu_block_ops;
+  }
+  std::printf("total: %lld cycles (%.3f ms at %.2f GHz), %lld stall cycles, utilization %.3f, "
+              "DRAM %lld + %lld bytes\n",
+              static_cast<long long>(cycles), static_cast<double>(cycles) / (hw.clock_ghz * 1e6),
+              hw.clock_ghz, static_cast<long long>(stall),
+              static_cast<double>(ops) / (static_cast<double>(hw.rows) * hw.cols * static_cast<double>(cycles)),
+              static_cast<long long>(a_bytes), static_cast<long long>(w_bytes));
+  if (vm.count("json")) write_json(vm["json"].as<std::string>(), hw, a->info().name, w->info().name, stats);
+  return 0;
+}
+
+}  // namespace nibble::cli

@@ -1,0 +1,79 @@
+#pragma once
+// The accelerator timing model's plain C++ core (DESIGN.md, "Hardware model contract"):
+// an R x C output-stationary array of dot-product units (one block pair per cycle each,
+// pipeline latency L), operand and output SRAM buffers, and a DRAM channel, with GEMMs tiled
+// onto the array and operand loads double-buffered behind compute. Timing is at tile
+// granularity: one load, compute and store per tile. A SystemC shell will wrap this core.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nibble/models/block_format.h"
+
+namespace nibble {
+
+struct HardwareConfig {
+  double clock_ghz = 1.0;
+  int rows = 16;                     // R: DPUs along M
+  int cols = 16;                     // C: DPUs along N
+  int dpu_latency = 3;               // cycles from a block pair to its accumulation
+  std::int64_t a_buffer_bytes = 256 * 1024;    // activation SRAM (double-buffered halves)
+  std::int64_t w_buffer_bytes = 256 * 1024;    // weight SRAM (double-buffered halves)
+  double dram_bytes_per_cycle = 64;  // DRAM channel bandwidth
+  int dram_latency = 100;            // cycles from request to first byte
+};
+
+// Reads a hardware description (YAML; keys as in HardwareConfig, buffers in KiB):
+//   clock_ghz: 1.0
+//   array: {rows: 16, cols: 16}
+//   dpu: {latency: 3}
+//   buffers: {a_kib: 256, w_kib: 256}
+//   dram: {bytes_per_cycle: 64, latency: 100}
+// Unknown keys and bad values are nibble::Errors naming the file and line.
+HardwareConfig load_hardware(const std::string& path);
+
+struct Gemm {
+  std::string name;
+  std::int64_t m = 0, n = 0, k = 0;  // C[M, N] = A[M, K] * W[N, K]^T
+};
+
+// A GEMM list: CSV with the header `name,M,N,K`, or SCALE-Sim's GEMM topology
+// (`Layer, M, N, K,`). Errors name the file and line.
+std::vector<Gemm> load_gemms(const std::string& path);
+
+// DRAM bytes of one operand, split by what they carry.
+struct OperandBytes {
+  std::int64_t elements = 0;  // packed element codes (BCQ: indices)
+  std::int64_t scales = 0;    // block scales (per-tensor FP32 scales are not counted)
+  std::int64_t side = 0;      // zero points, second scales, BCQ selectors
+  std::int64_t total() const { return elements + scales + side; }
+};
+
+struct GemmStats {
+  Gemm gemm;
+  std::int64_t tiles = 0;
+  std::int64_t compute_cycles = 0;   // cycles the array spends on block pairs (incl. drain)
+  std::int64_t stall_cycles = 0;     // cycles waiting for DRAM (first load, loads not hidden)
+  std::int64_t cycles = 0;           // compute + stall
+  double utilization = 0;            // useful DPU block operations / (R * C * cycles)
+  std::int64_t dpu_block_ops = 0;    // block pairs consumed by DPUs holding real outputs
+  OperandBytes dram_a, dram_w;       // loaded from DRAM, reuse included
+  std::int64_t dram_out_bytes = 0;   // FP32 results stored
+};
+
+// Per-row storage of a format for K elements (elements, scales, side data).
+OperandBytes row_bytes(const BlockFormat& format, std::int64_t k);
+
+// Timing of one GEMM. The two formats must share a block size (the golden dot's K-blocks).
+//  - tiles: ceil(M / R) x ceil(N / C), M-tiles outer; every tile streams ceil(K / block) block
+//    pairs through all DPUs in lock step.
+//  - reuse: an A panel (R rows x K) stays in the A buffer for all N-tiles of its M-tile when it
+//    fits in half the buffer; W is loaded once for the whole GEMM when all of it fits in half
+//    the W buffer, else one W panel (C rows x K) per tile.
+//  - a load of b bytes takes dram_latency + ceil(b / bandwidth) cycles; the next tile's loads
+//    overlap the current tile's compute (double buffering), so a tile costs
+//    max(compute, next load); the first load and the last tile's drain (dpu_latency) are exposed.
+GemmStats simulate_gemm(const HardwareConfig& hw, const Gemm& gemm, const BlockFormat& a,
+                        const BlockFormat& w);
+
+}  // namespace nibble

@@ -1,0 +1,205 @@
+#include "nibble/sim/accelerator.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "nibble/models/error.h"
+#include "nibble/models/scale.h"
+
+namespace nibble {
+namespace {
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+[[noreturn]] void fail_at(const std::string& path, const YAML::Mark& mark, const std::string& what) {
+  throw Error(path + ":" + std::to_string(mark.line + 1) + ": " + what);
+}
+
+// Reads the keys of a YAML map, rejecting any key not in `known`.
+void check_keys(const std::string& path, const YAML::Node& map, const std::set<std::string>& known,
+                const std::string& where) {
+  if (!map.IsMap()) fail_at(path, map.Mark(), where + " must be a map");
+  for (const auto& item : map) {
+    const auto key = item.first.as<std::string>();
+    if (!known.count(key)) {
+      std::string valid;
+      for (const auto& k : known) valid += (valid.empty() ? "" : ", ") + k;
+      fail_at(path, item.first.Mark(), "unknown key '" + key + "' in " + where + " (valid: " + valid + ")");
+    }
+  }
+}
+
+template <typename T>
+void read(const std::string& path, const YAML::Node& map, const char* key, T& out, double lo) {
+  const YAML::Node node = map[key];
+  if (!node) return;  // keep the default
+  try {
+    out = node.as<T>();
+  } catch (const YAML::Exception&) {
+    fail_at(path, node.Mark(), std::string("'") + key + "' is not a number");
+  }
+  if (!(static_cast<double>(out) >= lo)) {
+    fail_at(path, node.Mark(), std::string("'") + key + "' must be >= " + std::to_string(lo));
+  }
+}
+
+}  // namespace
+
+HardwareConfig load_hardware(const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    throw Error(path + ": cannot open file");
+  } catch (const YAML::ParserException& e) {
+    throw Error(path + ":" + std::to_string(e.mark.line + 1) + ": malformed YAML (" + e.msg + ")");
+  }
+  HardwareConfig hw;
+  check_keys(path, root, {"clock_ghz", "array", "dpu", "buffers", "dram"}, "the hardware file");
+  read(path, root, "clock_ghz", hw.clock_ghz, 1e-6);
+  if (const auto array = root["array"]) {
+    check_keys(path, array, {"rows", "cols"}, "array");
+    read(path, array, "rows", hw.rows, 1);
+    read(path, array, "cols", hw.cols, 1);
+  }
+  if (const auto dpu = root["dpu"]) {
+    check_keys(path, dpu, {"latency"}, "dpu");
+    read(path, dpu, "latency", hw.dpu_latency, 0);
+  }
+  if (const auto buffers = root["buffers"]) {
+    check_keys(path, buffers, {"a_kib", "w_kib"}, "buffers");
+    double a_kib = static_cast<double>(hw.a_buffer_bytes) / 1024, w_kib = static_cast<double>(hw.w_buffer_bytes) / 1024;
+    read(path, buffers, "a_kib", a_kib, 1.0 / 1024);
+    read(path, buffers, "w_kib", w_kib, 1.0 / 1024);
+    hw.a_buffer_bytes = static_cast<std::int64_t>(a_kib * 1024);
+    hw.w_buffer_bytes = static_cast<std::int64_t>(w_kib * 1024);
+  }
+  if (const auto dram = root["dram"]) {
+    check_keys(path, dram, {"bytes_per_cycle", "latency"}, "dram");
+    read(path, dram, "bytes_per_cycle", hw.dram_bytes_per_cycle, 1e-9);
+    read(path, dram, "latency", hw.dram_latency, 0);
+  }
+  return hw;
+}
+
+std::vector<Gemm> load_gemms(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot open file");
+  std::vector<Gemm> gemms;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    std::vector<std::string> fields;
+    std::stringstream s(line);
+    for (std::string f; std::getline(s, f, ',');) {
+      f.erase(0, f.find_first_not_of(" \t"));
+      f.erase(f.find_last_not_of(" \t") + 1);
+      fields.push_back(f);
+    }
+    while (!fields.empty() && fields.back().empty()) fields.pop_back();  // SCALE-Sim's trailing comma
+    if (fields.empty() || fields[0].empty() || fields[0][0] == '#') continue;
+    if (number == 1 && fields.size() >= 4 && !std::isdigit(static_cast<unsigned char>(fields[1][0]))) {
+      continue;  // header: name,M,N,K or Layer, M, N, K
+    }
+    if (fields.size() != 4) {
+      throw Error(path + ":" + std::to_string(number) + ": expected 4 fields (name, M, N, K), got " +
+                  std::to_string(fields.size()));
+    }
+    Gemm g{fields[0]};
+    std::int64_t* dims[] = {&g.m, &g.n, &g.k};
+    for (int i = 0; i < 3; ++i) {
+      size_t used = 0;
+      try {
+        *dims[i] = std::stoll(fields[i + 1], &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != fields[i + 1].size() || *dims[i] <= 0) {
+        throw Error(path + ":" + std::to_string(number) + ": '" + fields[i + 1] +
+                    "' is not a positive integer");
+      }
+    }
+    gemms.push_back(g);
+  }
+  if (gemms.empty()) throw Error(path + ": no GEMMs");
+  return gemms;
+}
+
+OperandBytes row_bytes(const BlockFormat& format, std::int64_t k) {
+  const FormatInfo& info = format.info();
+  const std::int64_t blocks = ceil_div(k, info.block);
+  const std::int64_t padded = blocks * info.block;
+  OperandBytes b;
+  b.elements = ceil_div(padded * info.element_bits, 8);
+  b.scales = blocks * scale_spec(info.scale).bytes();
+  // Whatever bits_per_element counts beyond elements and scales is side data.
+  const double side_bits = (info.bits_per_element - info.element_bits) * static_cast<double>(padded) -
+                           8.0 * static_cast<double>(b.scales);
+  b.side = std::max<std::int64_t>(0, static_cast<std::int64_t>(std::ceil(side_bits / 8 - 1e-9)));
+  return b;
+}
+
+GemmStats simulate_gemm(const HardwareConfig& hw, const Gemm& gemm, const BlockFormat& a,
+                        const BlockFormat& w) {
+  if (a.info().block != w.info().block) {
+    throw Error("operand formats " + a.info().name + " and " + w.info().name +
+                " have different block sizes; a DPU needs matching K-blocks");
+  }
+  const std::int64_t kb = ceil_div(gemm.k, a.info().block);
+  const std::int64_t m_tiles = ceil_div(gemm.m, hw.rows), n_tiles = ceil_div(gemm.n, hw.cols);
+  const OperandBytes a_row = row_bytes(a, gemm.k), w_row = row_bytes(w, gemm.k);
+  const bool w_resident = gemm.n * w_row.total() <= hw.w_buffer_bytes / 2;
+  const bool a_reused = hw.rows * a_row.total() <= hw.a_buffer_bytes / 2;
+  const auto transfer = [&](std::int64_t bytes) -> std::int64_t {
+    return bytes == 0 ? 0 : hw.dram_latency + static_cast<std::int64_t>(std::ceil(static_cast<double>(bytes) / hw.dram_bytes_per_cycle));
+  };
+
+  GemmStats st;
+  st.gemm = gemm;
+  st.tiles = m_tiles * n_tiles;
+  const auto add = [](OperandBytes& total, const OperandBytes& row, std::int64_t rows) {
+    total.elements += row.elements * rows;
+    total.scales += row.scales * rows;
+    total.side += row.side * rows;
+  };
+  // DRAM cycles to bring in tile t's operands, and to store its results.
+  std::vector<std::int64_t> load(static_cast<size_t>(st.tiles) + 1, 0), store(static_cast<size_t>(st.tiles), 0);
+  for (std::int64_t t = 0; t < st.tiles; ++t) {
+    const std::int64_t mt = t / n_tiles, nt = t % n_tiles;
+    const std::int64_t rows = std::min<std::int64_t>(hw.rows, gemm.m - mt * hw.rows);
+    const std::int64_t cols = std::min<std::int64_t>(hw.cols, gemm.n - nt * hw.cols);
+    std::int64_t bytes = 0;
+    if (nt == 0 || !a_reused) {
+      add(st.dram_a, a_row, rows);
+      bytes += a_row.total() * rows;
+    }
+    if (!w_resident || t == 0) {
+      const std::int64_t w_rows = w_resident ? gemm.n : cols;
+      add(st.dram_w, w_row, w_rows);
+      bytes += w_row.total() * w_rows;
+    }
+    load[t] = transfer(bytes);
+    store[t] = transfer(rows * cols * 4);
+    st.dram_out_bytes += rows * cols * 4;
+    st.dpu_block_ops += rows * cols * kb;
+  }
+  std::int64_t cycles = load[0];
+  for (std::int64_t t = 0; t < st.tiles; ++t) {
+    const std::int64_t channel = load[t + 1] + (t > 0 ? store[t - 1] : 0);
+    cycles += std::max(kb, channel);
+  }
+  cycles += hw.dpu_latency + store[st.tiles - 1];
+  st.cycles = cycles;
+  st.compute_cycles = st.tiles * kb + hw.dpu_latency;
+  st.stall_cycles = st.cycles - st.compute_cycles;
+  st.utilization = static_cast<double>(st.dpu_block_ops) /
+                   (static_cast<double>(hw.rows) * hw.cols * static_cast<double>(st.cycles));
+  return st;
+}
+
+}  // namespace nibble
