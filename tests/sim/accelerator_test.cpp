@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "expect_error.h"
 #include "nibble/models/error.h"
 #include "nibble/models/registry.h"
 #include "nibble/sim/accelerator.h"
@@ -117,12 +118,7 @@ TEST(Accelerator, HardwareYamlAndErrorsWithLines) {
       {write("syntax.yaml", "array: {rows: 8\n"), "malformed YAML"},
       {"/nonexistent/hw.yaml", "cannot open"}};
   for (const auto& [path, expected] : bad) {
-    try {
-      load_hardware(path);
-      ADD_FAILURE() << path;
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
-    }
+    expect_error([&] { load_hardware(path); }, {expected, path});
   }
 }
 
@@ -138,12 +134,8 @@ TEST(Accelerator, GemmListsInBothFormats) {
                                        std::pair{"name,M,N,K\ng,1,x,3\n", ":2: 'x' is not"},
                                        std::pair{"name,M,N,K\ng,1,-2,3\n", ":2: '-2' is not"},
                                        std::pair{"name,M,N,K\n", "no GEMMs"}}) {
-    try {
-      load_gemms(write("bad.csv", text));
-      ADD_FAILURE() << text;
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
-    }
+    const std::string path = write("bad.csv", text);
+    expect_error([&] { load_gemms(path); }, {expected, path});
   }
 }
 
