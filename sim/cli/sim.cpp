@@ -5,6 +5,7 @@
 #include "nibble/models/error.h"
 #include "nibble/models/registry.h"
 #include "nibble/sim/accelerator.h"
+#include "nibble/sim/energy.h"
 
 namespace nibble::cli {
 namespace {
@@ -12,7 +13,8 @@ namespace {
 constexpr int kSimSchemaVersion = 1;
 
 void write_json(const std::string& path, const HardwareConfig& hw, const std::string& a,
-                const std::string& w, const std::vector<GemmStats>& stats) {
+                const std::string& w, const std::vector<GemmStats>& stats,
+                const std::vector<EnergyBreakdown>& energy) {
   std::ofstream out(path);
   if (!out) throw Error(path + ": cannot open file for writing");
   out << "{\n \"schema_version\": " << kSimSchemaVersion << ",\n \"a_format\": \"" << a
@@ -27,8 +29,10 @@ void write_json(const std::string& path, const HardwareConfig& hw, const std::st
         << ", \"dram_a\": {\"elements\": " << s.dram_a.elements << ", \"scales\": " << s.dram_a.scales
         << ", \"side\": " << s.dram_a.side << "}, \"dram_w\": {\"elements\": " << s.dram_w.elements
         << ", \"scales\": " << s.dram_w.scales << ", \"side\": " << s.dram_w.side
-        << "}, \"dram_out_bytes\": " << s.dram_out_bytes << "}" << (i + 1 < stats.size() ? "," : "")
-        << "\n";
+        << "}, \"dram_out_bytes\": " << s.dram_out_bytes << ", \"energy_pj\": {\"dpu\": "
+        << energy[i].dpu_pj << ", \"accumulate\": " << energy[i].accumulate_pj << ", \"sram\": "
+        << energy[i].sram_pj << ", \"dram\": " << energy[i].dram_pj << ", \"dpu_basis\": \""
+        << energy[i].dpu_basis << "\"}}" << (i + 1 < stats.size() ? "," : "") << "\n";
   }
   out << " ]\n}\n";
   out.close();
@@ -45,7 +49,11 @@ int run_sim(const Args& args) {
       ("gemms", po::value<std::string>()->required(), "GEMM list (.csv: name,M,N,K or SCALE-Sim topology)")
       ("a-format", po::value<std::string>()->required(), "activation format, e.g. mxfp4")
       ("w-format", po::value<std::string>()->required(), "weight format, e.g. mxfp4")
-      ("json", po::value<std::string>(), "also write the statistics as JSON");
+      ("json", po::value<std::string>(), "also write the statistics as JSON")
+      ("energy", po::value<std::string>()->default_value(NIBBLE_SOURCE_DIR "/sim/configs/energy_45nm.yaml"),
+       "energy per event table (.yaml)")
+      ("area", po::value<std::string>()->default_value(NIBBLE_SOURCE_DIR "/rtl/area/area.json"),
+       "synthesized DPU areas that scale DPU energy (missing: element-bit estimate)");
   po::variables_map vm;
   if (!parse_options("sim", args, options, vm)) return 0;
   const HardwareConfig hw = load_hardware(vm["hw"].as<std::string>());
@@ -53,18 +61,29 @@ int run_sim(const Args& args) {
   const auto a = make_format(vm["a-format"].as<std::string>());
   const auto w = make_format(vm["w-format"].as<std::string>());
 
+  const EnergyTable table = load_energy(vm["energy"].as<std::string>());
   std::vector<GemmStats> stats;
-  for (const Gemm& g : gemms) stats.push_back(simulate_gemm(hw, g, *a, *w));
-  std::printf("%-16s %7s %7s %7s %14s %14s %12s %6s %14s %14s\n", "gemm", "M", "N", "K", "cycles",
-              "compute", "stall", "util", "dram_a_bytes", "dram_w_bytes");
+  std::vector<EnergyBreakdown> energy;
+  for (const Gemm& g : gemms) {
+    stats.push_back(simulate_gemm(hw, g, *a, *w));
+    energy.push_back(gemm_energy(table, hw, stats.back(), *a, *w, vm["area"].as<std::string>()));
+  }
+  std::printf("%-16s %7s %7s %7s %14s %14s %12s %6s %14s %14s %10s\n", "gemm", "M", "N", "K",
+              "cycles", "compute", "stall", "util", "dram_a_bytes", "dram_w_bytes", "energy_uJ");
   std::int64_t cycles = 0, stall = 0, a_bytes = 0, w_bytes = 0, ops = 0;
-  for (const GemmStats& s : stats) {
-    std::printf("%-16s %7lld %7lld %7lld %14lld %14lld %12lld %6.3f %14lld %14lld\n",
+  EnergyBreakdown total_energy;
+  for (size_t i = 0; i < stats.size(); ++i) {
+    const GemmStats& s = stats[i];
+    std::printf("%-16s %7lld %7lld %7lld %14lld %14lld %12lld %6.3f %14lld %14lld %10.1f\n",
                 s.gemm.name.c_str(), static_cast<long long>(s.gemm.m), static_cast<long long>(s.gemm.n),
                 static_cast<long long>(s.gemm.k), static_cast<long long>(s.cycles),
                 static_cast<long long>(s.compute_cycles), static_cast<long long>(s.stall_cycles),
                 s.utilization, static_cast<long long>(s.dram_a.total()),
-                static_cast<long long>(s.dram_w.total()));
+                static_cast<long long>(s.dram_w.total()), energy[i].total_pj() * 1e-6);
+    total_energy.dpu_pj += energy[i].dpu_pj;
+    total_energy.accumulate_pj += energy[i].accumulate_pj;
+    total_energy.sram_pj += energy[i].sram_pj;
+    total_energy.dram_pj += energy[i].dram_pj;
     cycles += s.cycles;
     stall += s.stall_cycles;
     a_bytes += s.dram_a.total();
@@ -77,7 +96,13 @@ int run_sim(const Args& args) {
               hw.clock_ghz, static_cast<long long>(stall),
               static_cast<double>(ops) / (static_cast<double>(hw.rows) * hw.cols * static_cast<double>(cycles)),
               static_cast<long long>(a_bytes), static_cast<long long>(w_bytes));
-  if (vm.count("json")) write_json(vm["json"].as<std::string>(), hw, a->info().name, w->info().name, stats);
+  std::printf("energy: %.1f uJ (DPU %.1f, accumulate %.1f, SRAM %.1f, DRAM %.1f); table: %s; DPU: %s\n",
+              total_energy.total_pj() * 1e-6, total_energy.dpu_pj * 1e-6,
+              total_energy.accumulate_pj * 1e-6, total_energy.sram_pj * 1e-6,
+              total_energy.dram_pj * 1e-6, table.source.c_str(), energy.front().dpu_basis.c_str());
+  if (vm.count("json")) {
+    write_json(vm["json"].as<std::string>(), hw, a->info().name, w->info().name, stats, energy);
+  }
   return 0;
 }
 

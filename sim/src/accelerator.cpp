@@ -184,6 +184,8 @@ GemmStats simulate_gemm(const HardwareConfig& hw, const Gemm& gemm, const BlockF
       bytes += w_row.total() * w_rows;
     }
     load[t] = transfer(bytes);
+    st.sram_read_a += a_row.total() * rows;
+    st.sram_read_w += w_row.total() * cols;
     store[t] = transfer(rows * cols * 4);
     st.dram_out_bytes += rows * cols * 4;
     st.dpu_block_ops += rows * cols * kb;

@@ -58,6 +58,8 @@ struct GemmStats {
   double utilization = 0;            // useful DPU block operations / (R * C * cycles)
   std::int64_t dpu_block_ops = 0;    // block pairs consumed by DPUs holding real outputs
   OperandBytes dram_a, dram_w;       // loaded from DRAM, reuse included
+  std::int64_t sram_read_a = 0;      // operand bytes the array reads from SRAM (each tile reads
+  std::int64_t sram_read_w = 0;      // its A and W panels once: rows feed a row of DPUs)
   std::int64_t dram_out_bytes = 0;   // FP32 results stored
 };
 

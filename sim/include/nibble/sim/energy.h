@@ -1,0 +1,44 @@
+#pragma once
+// Energy of a simulated GEMM: events x energy per event, from a data table that cites its
+// sources (sim/configs/energy_45nm.yaml).
+//
+// A DPU block operation costs lanes x e_lane + fp32_add, where e_lane scales the table's
+// 8-bit MAC by the unit's synthesized size: e_lane = int8_mac * (NAND2 per lane of the unit) /
+// (NAND2 per lane of the mxint8 unit), both from rtl/area/area.json at the same lane count
+// when present. Without an area entry for the format pair, e_lane = int8_mac * (element bits
+// of A x element bits of W) / 64. SRAM bytes (written once from DRAM, read once per tile that
+// uses them) cost the per-byte read energy of their buffer's size; DRAM bytes their own.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nibble/models/block_format.h"
+#include "nibble/sim/accelerator.h"
+
+namespace nibble {
+
+struct EnergyTable {
+  std::string source;
+  double int8_mac_pj = 0;
+  double fp32_add_pj = 0;
+  std::vector<std::pair<double, double>> sram_read_pj_per_byte;  // (KiB, pJ), by size
+  double dram_pj_per_byte = 0;
+
+  double sram_pj_per_byte(std::int64_t bytes) const;
+};
+
+// Throws nibble::Error naming the file and line for a malformed table.
+EnergyTable load_energy(const std::string& path);
+
+struct EnergyBreakdown {
+  double dpu_pj = 0, accumulate_pj = 0, sram_pj = 0, dram_pj = 0;
+  std::string dpu_basis;  // "area.json: <unit>" or "element-bit estimate"
+  double total_pj() const { return dpu_pj + accumulate_pj + sram_pj + dram_pj; }
+};
+
+// Energy of one GEMM's statistics. `area_json` may be empty or missing (bit estimate).
+EnergyBreakdown gemm_energy(const EnergyTable& table, const HardwareConfig& hw,
+                            const GemmStats& stats, const BlockFormat& a, const BlockFormat& w,
+                            const std::string& area_json);
+
+}  // namespace nibble

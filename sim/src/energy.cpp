@@ -1,0 +1,125 @@
+#include "nibble/sim/energy.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "nibble/models/error.h"
+
+namespace nibble {
+
+double EnergyTable::sram_pj_per_byte(std::int64_t bytes) const {
+  const double kib = static_cast<double>(bytes) / 1024;
+  const auto& t = sram_read_pj_per_byte;
+  if (kib <= t.front().first) return t.front().second;
+  if (kib >= t.back().first) return t.back().second;
+  for (size_t i = 1; i < t.size(); ++i) {
+    if (kib <= t[i].first) {
+      const double f = std::log(kib / t[i - 1].first) / std::log(t[i].first / t[i - 1].first);
+      return t[i - 1].second + f * (t[i].second - t[i - 1].second);
+    }
+  }
+  return t.back().second;
+}
+
+EnergyTable load_energy(const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    throw Error(path + ": cannot open file");
+  } catch (const YAML::ParserException& e) {
+    throw Error(path + ":" + std::to_string(e.mark.line + 1) + ": malformed YAML (" + e.msg + ")");
+  }
+  EnergyTable t;
+  const auto number = [&](const YAML::Node& node, const std::string& key) {
+    if (!node) throw Error(path + ": missing '" + key + "'");
+    try {
+      const double v = node.as<double>();
+      if (!(v > 0)) throw Error("");
+      return v;
+    } catch (const std::exception&) {
+      throw Error(path + ":" + std::to_string(node.Mark().line + 1) + ": '" + key +
+                  "' must be a positive number");
+    }
+  };
+  if (!root.IsMap()) throw Error(path + ": expected a map of energies");
+  t.source = root["source"] ? root["source"].as<std::string>() : "";
+  if (t.source.empty()) throw Error(path + ": missing 'source' (cite where the energies come from)");
+  t.int8_mac_pj = number(root["int8_mac_pj"], "int8_mac_pj");
+  t.fp32_add_pj = number(root["fp32_add_pj"], "fp32_add_pj");
+  t.dram_pj_per_byte = number(root["dram_pj_per_byte"], "dram_pj_per_byte");
+  const YAML::Node sram = root["sram_read_pj_per_byte"];
+  if (!sram || !sram.IsSequence() || sram.size() == 0) {
+    throw Error(path + ": 'sram_read_pj_per_byte' must be a list of {kib, pj}");
+  }
+  for (const auto& entry : sram) {
+    t.sram_read_pj_per_byte.emplace_back(number(entry["kib"], "kib"), number(entry["pj"], "pj"));
+    if (t.sram_read_pj_per_byte.size() > 1 &&
+        t.sram_read_pj_per_byte.back().first <= t.sram_read_pj_per_byte.end()[-2].first) {
+      throw Error(path + ":" + std::to_string(entry.Mark().line + 1) + ": SRAM sizes must increase");
+    }
+  }
+  return t;
+}
+
+namespace {
+
+// NAND2 equivalents per lane of the unit for (a, w) and of the mxint8 reference unit at the
+// same lane count, from area.json; {0, 0} when either is missing.
+std::pair<double, double> area_per_lane(const std::string& area_json, const std::string& a,
+                                        const std::string& w, int lanes, std::string& unit) {
+  std::ifstream in(area_json);
+  if (!in) return {0, 0};
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(area_json + ": malformed JSON (" + e.what() + ")");
+  }
+  double found = 0, reference = 0;
+  const std::string suffix = ":a=" + a + ":b=" + w;
+  for (const auto& [name, entry] : doc.at("units").items()) {
+    if (entry.at("lanes").get<int>() != lanes) continue;
+    const double per_lane = entry.at("nand2_eq_per_lane").get<double>();
+    if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+        name.find(':') == name.size() - suffix.size()) {
+      found = per_lane;
+      unit = name;
+    }
+    if (name.rfind("dpu_mx:a=mxint8", 0) == 0) reference = per_lane;
+  }
+  return {found, reference};
+}
+
+}  // namespace
+
+EnergyBreakdown gemm_energy(const EnergyTable& table, const HardwareConfig& hw,
+                            const GemmStats& stats, const BlockFormat& a, const BlockFormat& w,
+                            const std::string& area_json) {
+  EnergyBreakdown e;
+  const int lanes = a.info().block;
+  std::string unit;
+  const auto [unit_area, reference_area] =
+      area_json.empty() ? std::pair{0.0, 0.0} : area_per_lane(area_json, a.info().name, w.info().name, lanes, unit);
+  double lane_pj;
+  if (unit_area > 0 && reference_area > 0) {
+    lane_pj = table.int8_mac_pj * unit_area / reference_area;
+    e.dpu_basis = "area.json: " + unit;
+  } else {
+    lane_pj = table.int8_mac_pj * a.info().element_bits * w.info().element_bits / 64.0;
+    e.dpu_basis = "element-bit estimate";
+  }
+  const auto ops = static_cast<double>(stats.dpu_block_ops);
+  e.dpu_pj = ops * lanes * lane_pj;
+  e.accumulate_pj = ops * table.fp32_add_pj;
+  e.sram_pj = static_cast<double>(stats.dram_a.total() + stats.sram_read_a) * table.sram_pj_per_byte(hw.a_buffer_bytes) +
+              static_cast<double>(stats.dram_w.total() + stats.sram_read_w) * table.sram_pj_per_byte(hw.w_buffer_bytes);
+  e.dram_pj = static_cast<double>(stats.dram_a.total() + stats.dram_w.total() + stats.dram_out_bytes) *
+              table.dram_pj_per_byte;
+  return e;
+}
+
+}  // namespace nibble

@@ -1,0 +1,75 @@
+// Energy = events x energy per event, checked by hand on the compute-bound GEMM of
+// accelerator_test.cpp (8 x 8 x 256, mxfp4, 4 x 4 array: 512 block operations).
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "expect_error.h"
+#include "nibble/models/registry.h"
+#include "nibble/sim/energy.h"
+
+namespace nibble {
+namespace {
+
+std::string write(const std::string& name, const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() / ("nibble_energy_" + std::to_string(getpid()) + "_" + name);
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+const char* kTable =
+    "source: test\nint8_mac_pj: 0.25\nfp32_add_pj: 1\n"
+    "sram_read_pj_per_byte:\n  - {kib: 8, pj: 1}\n  - {kib: 1024, pj: 8}\ndram_pj_per_byte: 100\n";
+
+TEST(Energy, SramEnergyIsLogLinearInSizeAndClamped) {
+  const EnergyTable t = load_energy(write("t.yaml", kTable));
+  EXPECT_DOUBLE_EQ(t.sram_pj_per_byte(4 * 1024), 1);
+  EXPECT_DOUBLE_EQ(t.sram_pj_per_byte(8 * 1024), 1);
+  EXPECT_NEAR(t.sram_pj_per_byte(90 * 1024 + 512), 1 + 7 * std::log(90.5 / 8) / std::log(128.0), 1e-12);
+  EXPECT_DOUBLE_EQ(t.sram_pj_per_byte(4 << 20), 8);
+}
+
+TEST(Energy, EventsTimesEnergies) {
+  const EnergyTable t = load_energy(write("t.yaml", kTable));
+  HardwareConfig hw;
+  hw.rows = hw.cols = 4;
+  hw.a_buffer_bytes = hw.w_buffer_bytes = 8 * 1024;  // 1 pJ per byte
+  hw.dram_bytes_per_cycle = 1e12;
+  hw.dram_latency = 0;
+  const auto f = make_format("mxfp4");
+  const GemmStats s = simulate_gemm(hw, {"g", 8, 8, 256}, *f, *f);
+  // Without area data: a lane costs 0.25 * (4 x 4) / 64 = 0.0625 pJ; 512 ops x 32 lanes.
+  const EnergyBreakdown e = gemm_energy(t, hw, s, *f, *f, "");
+  EXPECT_EQ(e.dpu_basis, "element-bit estimate");
+  EXPECT_DOUBLE_EQ(e.dpu_pj, 512 * 32 * 0.0625);
+  EXPECT_DOUBLE_EQ(e.accumulate_pj, 512 * 1.0);
+  // DRAM: A 8 rows x 136 B, W 8 x 136 B, out 256 B, at 100 pJ/B.
+  EXPECT_DOUBLE_EQ(e.dram_pj, (1088 + 1088 + 256) * 100.0);
+  // SRAM: written once (2176 B) and read once per tile: 4 tiles x (4 A rows + 4 W rows) x 136 B.
+  EXPECT_DOUBLE_EQ(e.sram_pj, 2176 + 4 * 8 * 136.0);
+  // With area data: the lane scales the 8-bit MAC by NAND2 per lane relative to mxint8's.
+  const std::string area = write("area.json",
+      R"({"units": {"dpu_mx:a=mxfp4:b=mxfp4": {"lanes": 32, "nand2_eq_per_lane": 600},
+                    "dpu_mx:a=mxint8:b=mxint8": {"lanes": 32, "nand2_eq_per_lane": 1200}}})");
+  const EnergyBreakdown scaled = gemm_energy(t, hw, s, *f, *f, area);
+  EXPECT_EQ(scaled.dpu_basis, "area.json: dpu_mx:a=mxfp4:b=mxfp4");
+  EXPECT_DOUBLE_EQ(scaled.dpu_pj, 512 * 32 * 0.25 * 0.5);
+}
+
+TEST(Energy, MalformedTablesAreErrors) {
+  const std::string no_source = write("a.yaml", "int8_mac_pj: 1\n");
+  expect_error([&] { load_energy(no_source); }, {"source"});
+  const std::string negative = write("b.yaml", "source: x\nint8_mac_pj: -1\nfp32_add_pj: 1\n");
+  expect_error([&] { load_energy(negative); }, {":2:", "int8_mac_pj"});
+  const std::string order = write("c.yaml",
+      "source: x\nint8_mac_pj: 1\nfp32_add_pj: 1\ndram_pj_per_byte: 1\n"
+      "sram_read_pj_per_byte:\n  - {kib: 8, pj: 1}\n  - {kib: 4, pj: 2}\n");
+  expect_error([&] { load_energy(order); }, {"must increase"});
+}
+
+}  // namespace
+}  // namespace nibble
