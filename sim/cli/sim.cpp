@@ -6,6 +6,7 @@
 #include "nibble/models/registry.h"
 #include "nibble/sim/accelerator.h"
 #include "nibble/sim/energy.h"
+#include "nibble/workloads/synthetic.h"
 
 namespace nibble::cli {
 namespace {
@@ -50,6 +51,9 @@ int run_sim(const Args& args) {
       ("a-format", po::value<std::string>()->required(), "activation format, e.g. mxfp4")
       ("w-format", po::value<std::string>()->required(), "weight format, e.g. mxfp4")
       ("json", po::value<std::string>(), "also write the statistics as JSON")
+      ("functional", "also compute C tile by tile through the golden dot product, on synthetic "
+                     "llm-act activations and llm-weight weights")
+      ("seed", po::value<std::uint64_t>()->default_value(1), "seed of the functional-mode tensors")
       ("energy", po::value<std::string>()->default_value(NIBBLE_SOURCE_DIR "/sim/configs/energy_45nm.yaml"),
        "energy per event table (.yaml)")
       ("area", po::value<std::string>()->default_value(NIBBLE_SOURCE_DIR "/rtl/area/area.json"),
@@ -100,6 +104,18 @@ int run_sim(const Args& args) {
               total_energy.total_pj() * 1e-6, total_energy.dpu_pj * 1e-6,
               total_energy.accumulate_pj * 1e-6, total_energy.sram_pj * 1e-6,
               total_energy.dram_pj * 1e-6, table.source.c_str(), energy.front().dpu_basis.c_str());
+  if (vm.count("functional")) {
+    for (const Gemm& g : gemms) {
+      const std::uint64_t seed = vm["seed"].as<std::uint64_t>();
+      const QuantizedTensor qa = a->quantize(synthetic_tensor("llm-act", g.m, g.k, seed));
+      const QuantizedTensor qw = w->quantize(synthetic_tensor("llm-weight", g.n, g.k, seed + 1));
+      const Matrix c = functional_gemm(hw, qa, qw);
+      double sum = 0;
+      for (float v : c.data) sum += v;
+      std::printf("functional %s: C[%lld x %lld] computed tile by tile, sum %.9g\n", g.name.c_str(),
+                  static_cast<long long>(c.rows), static_cast<long long>(c.cols), sum);
+    }
+  }
   if (vm.count("json")) {
     write_json(vm["json"].as<std::string>(), hw, a->info().name, w->info().name, stats, energy);
   }

@@ -7,9 +7,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include "expect_error.h"
 #include "nibble/models/error.h"
+#include "nibble/models/dot.h"
 #include "nibble/models/registry.h"
 #include "nibble/sim/accelerator.h"
 
@@ -87,6 +89,21 @@ TEST(Accelerator, DoubleBufferingHidesLoadsBehindCompute) {
   // 214 + 4 x 128 + 3 + 11 = 740 (serial: 214 + 78 + 4 x 11 + 512 + 3 = 851)
   EXPECT_EQ(s.cycles, 740);
   EXPECT_EQ(s.stall_cycles, 214 + 11);
+}
+
+TEST(Accelerator, FunctionalModeEqualsTheGoldenGemm) {
+  // Ragged tiles: 37 x 29 outputs on a 16 x 16 array, K = 300 (a partial block).
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal;
+  Matrix x(37, 300), y(29, 300);
+  for (float& v : x.data) v = normal(rng);
+  for (float& v : y.data) v = normal(rng) * 0.02f;
+  HardwareConfig hw;
+  for (const char* format : {"mxfp4", "nvfp4", "bcq:la=32"}) {
+    const auto f = make_format(format);
+    const QuantizedTensor a = f->quantize(x), w = f->quantize(y);
+    EXPECT_EQ(functional_gemm(hw, a, w, 3).data, golden_gemm(a, w).data) << format;
+  }
 }
 
 TEST(Accelerator, FormatsMustShareABlockSize) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nibble/models/block_format.h"
+#include "nibble/models/tensor.h"
 
 namespace nibble {
 
@@ -77,5 +78,12 @@ OperandBytes row_bytes(const BlockFormat& format, std::int64_t k);
 //    max(compute, next load); the first load and the last tile's drain (dpu_latency) are exposed.
 GemmStats simulate_gemm(const HardwareConfig& hw, const Gemm& gemm, const BlockFormat& a,
                         const BlockFormat& w);
+
+// Functional mode: computes C[M, N] = A W^T the way the array does, tile by tile, every DPU
+// accumulating its output over the K-blocks through the golden dot product (so C equals
+// models' golden_gemm bit for bit). A and W are quantized with their formats; tiles run on
+// `threads` threads (0: every core).
+Matrix functional_gemm(const HardwareConfig& hw, const QuantizedTensor& a, const QuantizedTensor& w,
+                       int threads = 0);
 
 }  // namespace nibble
