@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "bcq_encoder.h"
-#include "formats/e2m1_fast.h"
+#include "formats/fast_paths.h"
 #include "nibble/models/bits.h"
 #include "nibble/models/error.h"
 

@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-#include "formats/e2m1_fast.h"
+#include "formats/fast_paths.h"
 #include "nibble/models/element.h"
 #include "nibble/models/error.h"
 

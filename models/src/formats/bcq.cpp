@@ -5,7 +5,7 @@
 #include <limits>
 
 #include "../bcq_encoder.h"
-#include "e2m1_fast.h"
+#include "fast_paths.h"
 #include "family.h"
 #include "nibble/models/bits.h"
 

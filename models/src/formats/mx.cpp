@@ -16,7 +16,7 @@
 #include <cmath>
 #include <vector>
 
-#include "e2m1_fast.h"
+#include "fast_paths.h"
 #include "family.h"
 #include "nibble/models/bits.h"
 #include "nibble/models/scale.h"

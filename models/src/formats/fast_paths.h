@@ -1,6 +1,8 @@
 #pragma once
-// Fast E2M1 encoder for the MXFP4 and NVFP4 hot loops; tests check it against the generic
-// engine (element.cpp) on every float class. It counts the rounding thresholds |v| passes:
+// Fast paths of the quantizers' hot loops (block amax, E2M1 encode and pack, UE4M3 scale
+// encode); tests check each against the generic engine of element.cpp.
+//
+// E2M1 counts the rounding thresholds |v| passes:
 //
 //   value  0    0.5    1    1.5    2    3    4    6
 //   code   0     1     2     3     4    5    6    7
