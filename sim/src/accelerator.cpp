@@ -147,6 +147,12 @@ OperandBytes row_bytes(const BlockFormat& format, std::int64_t k) {
   return b;
 }
 
+std::int64_t dram_cycles(const HardwareConfig& hw, std::int64_t bytes) {
+  if (bytes == 0) return 0;
+  return hw.dram_latency +
+         static_cast<std::int64_t>(std::ceil(static_cast<double>(bytes) / hw.dram_bytes_per_cycle));
+}
+
 GemmStats simulate_gemm(const HardwareConfig& hw, const Gemm& gemm, const BlockFormat& a,
                         const BlockFormat& w) {
   if (a.info().block != w.info().block) {
@@ -158,13 +164,12 @@ GemmStats simulate_gemm(const HardwareConfig& hw, const Gemm& gemm, const BlockF
   const OperandBytes a_row = row_bytes(a, gemm.k), w_row = row_bytes(w, gemm.k);
   const bool w_resident = gemm.n * w_row.total() <= hw.w_buffer_bytes / 2;
   const bool a_reused = hw.rows * a_row.total() <= hw.a_buffer_bytes / 2;
-  const auto transfer = [&](std::int64_t bytes) -> std::int64_t {
-    return bytes == 0 ? 0 : hw.dram_latency + static_cast<std::int64_t>(std::ceil(static_cast<double>(bytes) / hw.dram_bytes_per_cycle));
-  };
+  const auto transfer = [&](std::int64_t bytes) { return dram_cycles(hw, bytes); };
 
   GemmStats st;
   st.gemm = gemm;
   st.tiles = m_tiles * n_tiles;
+  st.blocks_per_tile = kb;
   const auto add = [](OperandBytes& total, const OperandBytes& row, std::int64_t rows) {
     total.elements += row.elements * rows;
     total.scales += row.scales * rows;
@@ -187,6 +192,8 @@ GemmStats simulate_gemm(const HardwareConfig& hw, const Gemm& gemm, const BlockF
       bytes += w_row.total() * w_rows;
     }
     load[t] = transfer(bytes);
+    st.tile_load_bytes.push_back(bytes);
+    st.tile_store_bytes.push_back(rows * cols * 4);
     st.sram_read_a += a_row.total() * rows;
     st.sram_read_w += w_row.total() * cols;
     store[t] = transfer(rows * cols * 4);

@@ -62,7 +62,14 @@ struct GemmStats {
   std::int64_t sram_read_a = 0;      // operand bytes the array reads from SRAM (each tile reads
   std::int64_t sram_read_w = 0;      // its A and W panels once: rows feed a row of DPUs)
   std::int64_t dram_out_bytes = 0;   // FP32 results stored
+  // The tile schedule the cycle count comes from (replayed by the SystemC shell):
+  std::int64_t blocks_per_tile = 0;          // ceil(K / block): compute cycles of one tile
+  std::vector<std::int64_t> tile_load_bytes;   // DRAM bytes loaded before tile t computes
+  std::vector<std::int64_t> tile_store_bytes;  // DRAM bytes tile t stores
 };
+
+// DRAM cycles of one transfer: dram_latency + ceil(bytes / bandwidth), 0 for no bytes.
+std::int64_t dram_cycles(const HardwareConfig& hw, std::int64_t bytes);
 
 // Per-row storage of a format for K elements (elements, scales, side data).
 OperandBytes row_bytes(const BlockFormat& format, std::int64_t k);

@@ -1,0 +1,57 @@
+#pragma once
+// A thin, loosely-timed SystemC shell around the tile-level core (accelerator.h), in the style
+// of the SystemC TLM LT examples: the targets (DRAM channel, DPU array) add their time to a
+// delay instead of calling wait(), and the controller waits once per tile step. One
+// transaction per tile load, compute and store; the simulated time equals the core's cycle
+// count, which a test checks. sc_main stays a few lines (see tests/sim_systemc).
+#include <systemc>
+
+#include <vector>
+
+#include "nibble/sim/accelerator.h"
+
+namespace nibble {
+
+// DRAM channel: a transfer of `bytes` takes dram_cycles(hw, bytes).
+struct DramChannel : sc_core::sc_module {
+  DramChannel(sc_core::sc_module_name name, const HardwareConfig& hw, sc_core::sc_time cycle);
+  void transfer(std::int64_t bytes, sc_core::sc_time& delay);
+  std::int64_t bytes_moved = 0;
+
+ private:
+  const HardwareConfig& hw_;
+  sc_core::sc_time cycle_;
+};
+
+// The R x C DPU array: `blocks` block pairs per DPU take `blocks` cycles; the pipeline
+// drains in dpu_latency cycles.
+struct DpuArray : sc_core::sc_module {
+  DpuArray(sc_core::sc_module_name name, const HardwareConfig& hw, sc_core::sc_time cycle);
+  void compute(std::int64_t blocks, sc_core::sc_time& delay);
+  void drain(sc_core::sc_time& delay);
+  std::int64_t block_steps = 0;
+
+ private:
+  const HardwareConfig& hw_;
+  sc_core::sc_time cycle_;
+};
+
+// The top: owns and binds its children; its controller thread replays every GEMM's tile
+// schedule (load tile 0; then each tile computes while the next loads and the previous
+// stores; then the drain and the last store).
+struct AcceleratorTop : sc_core::sc_module {
+  SC_HAS_PROCESS(AcceleratorTop);
+  AcceleratorTop(sc_core::sc_module_name name, const HardwareConfig& hw,
+                 std::vector<GemmStats> schedule);
+
+  sc_core::sc_time cycle;
+  DramChannel dram;
+  DpuArray array;
+  std::vector<std::int64_t> gemm_cycles;  // simulated cycles per GEMM, filled by run()
+
+ private:
+  void run();
+  std::vector<GemmStats> schedule_;
+};
+
+}  // namespace nibble

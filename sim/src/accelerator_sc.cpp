@@ -1,0 +1,58 @@
+#include "nibble/sim/accelerator_sc.h"
+
+#include <algorithm>
+
+namespace nibble {
+
+using sc_core::sc_time;
+
+DramChannel::DramChannel(sc_core::sc_module_name name, const HardwareConfig& hw, sc_time cycle)
+    : sc_module(name), hw_(hw), cycle_(cycle) {}
+
+void DramChannel::transfer(std::int64_t bytes, sc_time& delay) {
+  bytes_moved += bytes;
+  delay += static_cast<double>(dram_cycles(hw_, bytes)) * cycle_;
+}
+
+DpuArray::DpuArray(sc_core::sc_module_name name, const HardwareConfig& hw, sc_time cycle)
+    : sc_module(name), hw_(hw), cycle_(cycle) {}
+
+void DpuArray::compute(std::int64_t blocks, sc_time& delay) {
+  block_steps += blocks;
+  delay += static_cast<double>(blocks) * cycle_;
+}
+
+void DpuArray::drain(sc_time& delay) { delay += static_cast<double>(hw_.dpu_latency) * cycle_; }
+
+AcceleratorTop::AcceleratorTop(sc_core::sc_module_name name, const HardwareConfig& hw,
+                               std::vector<GemmStats> schedule)
+    : sc_module(name),
+      cycle(1.0 / hw.clock_ghz, sc_core::SC_NS),
+      dram("dram", hw, cycle),
+      array("array", hw, cycle),
+      schedule_(std::move(schedule)) {
+  SC_THREAD(run);
+}
+
+void AcceleratorTop::run() {
+  for (const GemmStats& g : schedule_) {
+    const sc_time start = sc_core::sc_time_stamp();
+    sc_time first = sc_core::SC_ZERO_TIME;
+    dram.transfer(g.tile_load_bytes.front(), first);
+    wait(first);
+    for (size_t t = 0; t < g.tile_load_bytes.size(); ++t) {
+      sc_time compute = sc_core::SC_ZERO_TIME, channel = sc_core::SC_ZERO_TIME;
+      array.compute(g.blocks_per_tile, compute);
+      if (t + 1 < g.tile_load_bytes.size()) dram.transfer(g.tile_load_bytes[t + 1], channel);
+      if (t > 0) dram.transfer(g.tile_store_bytes[t - 1], channel);
+      wait(std::max(compute, channel));  // double buffering: the slower of the two
+    }
+    sc_time tail = sc_core::SC_ZERO_TIME;
+    array.drain(tail);
+    dram.transfer(g.tile_store_bytes.back(), tail);
+    wait(tail);
+    gemm_cycles.push_back(static_cast<std::int64_t>((sc_core::sc_time_stamp() - start) / cycle + 0.5));
+  }
+}
+
+}  // namespace nibble
