@@ -6,6 +6,7 @@
 #include "nibble/models/registry.h"
 #include "nibble/sim/accelerator.h"
 #include "nibble/sim/energy.h"
+#include "nibble/sim/systolic.h"
 #include "nibble/workloads/synthetic.h"
 
 namespace nibble::cli {
@@ -40,16 +41,49 @@ void write_json(const std::string& path, const HardwareConfig& hw, const std::st
   if (!out) throw Error(path + ": write failed");
 }
 
+// The classic systolic mode: SCALE-Sim's config and topology in, its COMPUTE_REPORT out.
+int run_scalesim(const std::string& config_path, const std::string& gemms_path,
+                 const std::string& csv_path) {
+  const SystolicConfig config = load_scalesim_config(config_path);
+  const std::vector<Gemm> gemms = load_gemms(gemms_path);
+  std::printf("%s: %d x %d %s array, SRAM %lld/%lld/%lld KiB, %s bandwidth\n", config.run_name.c_str(),
+              config.rows, config.cols, config.dataflow.c_str(),
+              static_cast<long long>(config.ifmap_sram_bytes / 1024),
+              static_cast<long long>(config.filter_sram_bytes / 1024),
+              static_cast<long long>(config.ofmap_sram_bytes / 1024),
+              config.user_bandwidth ? "USER" : "CALC");
+  std::printf("%-16s %7s %7s %7s %14s %12s %12s %8s %8s %8s %10s %10s %10s\n", "gemm", "M", "N", "K",
+              "cycles+pref", "cycles", "stall", "util%", "map%", "comp%", "stall_if", "stall_fil",
+              "stall_of");
+  std::vector<SystolicReport> reports;
+  for (const Gemm& g : gemms) {
+    const SystolicReport& r = reports.emplace_back(simulate_systolic(config, g));
+    std::printf("%-16s %7lld %7lld %7lld %14lld %12lld %12lld %8.3f %8.3f %8.3f %10lld %10lld %10lld\n",
+                g.name.c_str(), static_cast<long long>(g.m), static_cast<long long>(g.n),
+                static_cast<long long>(g.k), static_cast<long long>(r.cycles_with_prefetch),
+                static_cast<long long>(r.cycles), static_cast<long long>(r.stall_cycles),
+                r.overall_util_pct, r.mapping_efficiency_pct, r.compute_util_pct,
+                static_cast<long long>(r.ifmap_stall_cycles), static_cast<long long>(r.filter_stall_cycles),
+                static_cast<long long>(r.ofmap_stall_cycles));
+    std::fflush(stdout);  // one line per GEMM as it finishes: progress on long topologies
+  }
+  if (!csv_path.empty()) write_compute_report(csv_path, reports);
+  return 0;
+}
+
 }  // namespace
 
 int run_sim(const Args& args) {
   namespace po = boost::program_options;
   po::options_description options("sim options");
   options.add_options()
-      ("hw", po::value<std::string>()->required(), "hardware description (.yaml)")
+      ("hw", po::value<std::string>(), "hardware description (.yaml)")
       ("gemms", po::value<std::string>()->required(), "GEMM list (.csv: name,M,N,K or SCALE-Sim topology)")
-      ("a-format", po::value<std::string>()->required(), "activation format, e.g. mxfp4")
-      ("w-format", po::value<std::string>()->required(), "weight format, e.g. mxfp4")
+      ("a-format", po::value<std::string>(), "activation format, e.g. mxfp4")
+      ("w-format", po::value<std::string>(), "weight format, e.g. mxfp4")
+      ("scalesim", po::value<std::string>(), "SCALE-Sim .cfg: run the classic systolic mode (one MAC "
+                                             "per PE, SCALE-Sim v3 timing) instead of --hw")
+      ("csv", po::value<std::string>(), "with --scalesim: write the results as COMPUTE_REPORT.csv")
       ("json", po::value<std::string>(), "also write the statistics as JSON")
       ("functional", "also compute C tile by tile through the golden dot product, on synthetic "
                      "llm-act activations and llm-weight weights")
@@ -60,6 +94,17 @@ int run_sim(const Args& args) {
        "synthesized DPU areas that scale DPU energy (missing: element-bit estimate)");
   po::variables_map vm;
   if (!parse_options("sim", args, options, vm)) return 0;
+  if (vm.count("scalesim")) {
+    for (const char* other : {"hw", "a-format", "w-format", "functional", "json"}) {
+      if (vm.count(other)) throw Error(std::string("sim: --") + other + " does not apply to --scalesim");
+    }
+    return run_scalesim(vm["scalesim"].as<std::string>(), vm["gemms"].as<std::string>(),
+                        vm.count("csv") ? vm["csv"].as<std::string>() : "");
+  }
+  if (vm.count("csv")) throw Error("sim: --csv needs --scalesim (use --json with --hw)");
+  for (const char* needed : {"hw", "a-format", "w-format"}) {
+    if (!vm.count(needed)) throw Error(std::string("sim: --") + needed + " is required (or give --scalesim)");
+  }
   const HardwareConfig hw = load_hardware(vm["hw"].as<std::string>());
   const std::vector<Gemm> gemms = load_gemms(vm["gemms"].as<std::string>());
   const auto a = make_format(vm["a-format"].as<std::string>());

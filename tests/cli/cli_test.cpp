@@ -185,5 +185,26 @@ TEST(Cli, SimPrintsATableAndJson) {
   EXPECT_NE(e.err.find(":1: unknown key 'colz'"), std::string::npos) << e.err;
 }
 
+TEST(Cli, SimScaleSimModeWritesComputeReport) {
+  const std::string golden = std::string(NIBBLE_SOURCE_DIR) + "/tests/golden/sim/";
+  const std::string csv = temp("compute_report.csv");
+  const CliRun r = nibble("sim --scalesim " + golden + "is_user.cfg --gemms " + golden + "gemms.csv --csv " + csv);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("8 x 16 is array"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("skinny"), std::string::npos) << r.out;
+  std::ifstream ours(csv), theirs(golden + "is_user.COMPUTE_REPORT.csv");
+  std::stringstream a, b;
+  a << ours.rdbuf();
+  b << theirs.rdbuf();
+  EXPECT_EQ(a.str(), b.str());
+  for (const std::string args : {"--scalesim " + golden + "is_user.cfg --gemms " + golden + "gemms.csv --a-format mxfp4",
+                                 "--gemms " + golden + "gemms.csv --csv " + csv,
+                                 "--scalesim " + golden + "nope.cfg --gemms " + golden + "gemms.csv"}) {
+    const CliRun e = nibble("sim " + args);
+    EXPECT_EQ(e.code, 2) << args;
+    EXPECT_EQ(lines(e.err), 1) << e.err;
+  }
+}
+
 }  // namespace
 }  // namespace nibble
