@@ -26,7 +26,9 @@ void write_json(const std::string& path, const HardwareConfig& hw, const std::st
     const GemmStats& s = stats[i];
     out << "  {\"name\": \"" << s.gemm.name << "\", \"M\": " << s.gemm.m << ", \"N\": " << s.gemm.n
         << ", \"K\": " << s.gemm.k << ", \"cycles\": " << s.cycles << ", \"compute_cycles\": "
-        << s.compute_cycles << ", \"stall_cycles\": " << s.stall_cycles << ", \"utilization\": "
+        << s.compute_cycles << ", \"stall_cycles\": " << s.stall_cycles << ", \"stalls\": {\"first_load\": "
+        << s.stall_first_load << ", \"operand_load\": " << s.stall_operand_load << ", \"result_store\": "
+        << s.stall_result_store << ", \"sram_ports\": " << s.stall_sram_ports << "}, \"utilization\": "
         << s.utilization << ", \"dpu_block_ops\": " << s.dpu_block_ops
         << ", \"dram_a\": {\"elements\": " << s.dram_a.elements << ", \"scales\": " << s.dram_a.scales
         << ", \"side\": " << s.dram_a.side << "}, \"dram_w\": {\"elements\": " << s.dram_w.elements
@@ -120,6 +122,7 @@ int run_sim(const Args& args) {
   std::printf("%-16s %7s %7s %7s %14s %14s %12s %6s %14s %14s %10s\n", "gemm", "M", "N", "K",
               "cycles", "compute", "stall", "util", "dram_a_bytes", "dram_w_bytes", "energy_uJ");
   std::int64_t cycles = 0, stall = 0, a_bytes = 0, w_bytes = 0, ops = 0;
+  std::int64_t first_load = 0, operand_load = 0, result_store = 0, sram_ports = 0;
   EnergyBreakdown total_energy;
   for (size_t i = 0; i < stats.size(); ++i) {
     const GemmStats& s = stats[i];
@@ -135,6 +138,10 @@ int run_sim(const Args& args) {
     total_energy.dram_pj += energy[i].dram_pj;
     cycles += s.cycles;
     stall += s.stall_cycles;
+    first_load += s.stall_first_load;
+    operand_load += s.stall_operand_load;
+    result_store += s.stall_result_store;
+    sram_ports += s.stall_sram_ports;
     a_bytes += s.dram_a.total();
     w_bytes += s.dram_w.total();
     ops += s.dpu_block_ops;
@@ -145,6 +152,13 @@ int run_sim(const Args& args) {
               hw.clock_ghz, static_cast<long long>(stall),
               static_cast<double>(ops) / (static_cast<double>(hw.rows) * hw.cols * static_cast<double>(cycles)),
               static_cast<long long>(a_bytes), static_cast<long long>(w_bytes));
+  std::printf("stalls: first load %lld, operand loads %lld, result stores %lld; SRAM-port "
+              "stretched compute %lld\n",
+              static_cast<long long>(first_load), static_cast<long long>(operand_load),
+              static_cast<long long>(result_store), static_cast<long long>(sram_ports));
+  const DesignArea area = design_area(table, hw, *a, *w, vm["area"].as<std::string>());
+  std::printf("area: %.3f mm2 (DPUs %.3f, SRAM %.3f); DPU: %s\n", area.total_um2() * 1e-6,
+              area.dpu_um2 * 1e-6, area.sram_um2 * 1e-6, area.dpu_basis.c_str());
   std::printf("energy: %.1f uJ (DPU %.1f, accumulate %.1f, SRAM %.1f, DRAM %.1f); table: %s; DPU: %s\n",
               total_energy.total_pj() * 1e-6, total_energy.dpu_pj * 1e-6,
               total_energy.accumulate_pj * 1e-6, total_energy.sram_pj * 1e-6,

@@ -71,11 +71,17 @@ HardwareConfig load_hardware(const std::string& path) {
     read(path, array, "cols", hw.cols, 1);
   }
   if (const auto dpu = root["dpu"]) {
-    check_keys(path, dpu, {"latency"}, "dpu");
+    check_keys(path, dpu, {"latency", "clear_cycles"}, "dpu");
     read(path, dpu, "latency", hw.dpu_latency, 0);
+    read(path, dpu, "clear_cycles", hw.dpu_clear_cycles, 0);
   }
   if (const auto buffers = root["buffers"]) {
-    check_keys(path, buffers, {"a_kib", "w_kib"}, "buffers");
+    check_keys(path, buffers, {"a_kib", "w_kib", "a_banks", "a_bank_bytes", "w_banks", "w_bank_bytes"},
+               "buffers");
+    read(path, buffers, "a_banks", hw.a_banks, 0);
+    read(path, buffers, "a_bank_bytes", hw.a_bank_bytes, 0);
+    read(path, buffers, "w_banks", hw.w_banks, 0);
+    read(path, buffers, "w_bank_bytes", hw.w_bank_bytes, 0);
     double a_kib = static_cast<double>(hw.a_buffer_bytes) / 1024, w_kib = static_cast<double>(hw.w_buffer_bytes) / 1024;
     read(path, buffers, "a_kib", a_kib, 1.0 / 1024);
     read(path, buffers, "w_kib", w_kib, 1.0 / 1024);
@@ -200,14 +206,31 @@ GemmStats simulate_gemm(const HardwareConfig& hw, const Gemm& gemm, const BlockF
     st.dram_out_bytes += rows * cols * 4;
     st.dpu_block_ops += rows * cols * kb;
   }
+  // A block step reads one block of A per used row and one of W per used column.
+  const auto port_cycles = [&](const BlockFormat& f, std::int64_t lines, int banks, int bank_bytes) {
+    if (banks == 0 || bank_bytes == 0) return std::int64_t{1};
+    return std::max<std::int64_t>(1, ceil_div(lines * row_bytes(f, f.info().block).total(),
+                                              static_cast<std::int64_t>(banks) * bank_bytes));
+  };
+  st.cycles_per_block_step = std::max(port_cycles(a, hw.rows, hw.a_banks, hw.a_bank_bytes),
+                                      port_cycles(w, hw.cols, hw.w_banks, hw.w_bank_bytes));
+  const std::int64_t tile_compute = kb * st.cycles_per_block_step;
   std::int64_t cycles = load[0];
+  st.stall_first_load = load[0];
   for (std::int64_t t = 0; t < st.tiles; ++t) {
+    const std::int64_t compute = tile_compute + (t > 0 ? hw.dpu_clear_cycles : 0);
     const std::int64_t channel = load[t + 1] + (t > 0 ? store[t - 1] : 0);
-    cycles += std::max(kb, channel);
+    cycles += std::max(compute, channel);
+    const std::int64_t exposed = std::max<std::int64_t>(0, channel - compute);
+    const std::int64_t loading = std::min(exposed, load[t + 1]);
+    st.stall_operand_load += loading;
+    st.stall_result_store += exposed - loading;
   }
   cycles += hw.dpu_latency + store[st.tiles - 1];
+  st.stall_result_store += store[st.tiles - 1];
   st.cycles = cycles;
-  st.compute_cycles = st.tiles * kb + hw.dpu_latency;
+  st.compute_cycles = st.tiles * tile_compute + (st.tiles - 1) * hw.dpu_clear_cycles + hw.dpu_latency;
+  st.stall_sram_ports = st.tiles * (tile_compute - kb);
   st.stall_cycles = st.cycles - st.compute_cycles;
   st.utilization = static_cast<double>(st.dpu_block_ops) /
                    (static_cast<double>(hw.rows) * hw.cols * static_cast<double>(st.cycles));

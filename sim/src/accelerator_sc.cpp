@@ -17,9 +17,9 @@ void DramChannel::transfer(std::int64_t bytes, sc_time& delay) {
 DpuArray::DpuArray(sc_core::sc_module_name name, const HardwareConfig& hw, sc_time cycle)
     : sc_module(name), hw_(hw), cycle_(cycle) {}
 
-void DpuArray::compute(std::int64_t blocks, sc_time& delay) {
+void DpuArray::compute(std::int64_t blocks, std::int64_t cycles, sc_time& delay) {
   block_steps += blocks;
-  delay += static_cast<double>(blocks) * cycle_;
+  delay += static_cast<double>(cycles) * cycle_;
 }
 
 void DpuArray::drain(sc_time& delay) { delay += static_cast<double>(hw_.dpu_latency) * cycle_; }
@@ -28,6 +28,7 @@ AcceleratorTop::AcceleratorTop(sc_core::sc_module_name name, const HardwareConfi
                                std::vector<GemmStats> schedule)
     : sc_module(name),
       cycle(1.0 / hw.clock_ghz, sc_core::SC_NS),
+      hw(hw),
       dram("dram", hw, cycle),
       array("array", hw, cycle),
       schedule_(std::move(schedule)) {
@@ -42,7 +43,8 @@ void AcceleratorTop::run() {
     wait(first);
     for (size_t t = 0; t < g.tile_load_bytes.size(); ++t) {
       sc_time compute = sc_core::SC_ZERO_TIME, channel = sc_core::SC_ZERO_TIME;
-      array.compute(g.blocks_per_tile, compute);
+      array.compute(g.blocks_per_tile,
+                    g.blocks_per_tile * g.cycles_per_block_step + (t > 0 ? hw.dpu_clear_cycles : 0), compute);
       if (t + 1 < g.tile_load_bytes.size()) dram.transfer(g.tile_load_bytes[t + 1], channel);
       if (t > 0) dram.transfer(g.tile_store_bytes[t - 1], channel);
       wait(std::max(compute, channel));  // double buffering: the slower of the two

@@ -51,6 +51,8 @@ EnergyTable load_energy(const std::string& path) {
   t.int8_mac_pj = number(root["int8_mac_pj"], "int8_mac_pj");
   t.fp32_add_pj = number(root["fp32_add_pj"], "fp32_add_pj");
   t.dram_pj_per_byte = number(root["dram_pj_per_byte"], "dram_pj_per_byte");
+  t.nand2_um2 = number(root["nand2_um2"], "nand2_um2");
+  t.sram_um2_per_bit = number(root["sram_um2_per_bit"], "sram_um2_per_bit");
   const YAML::Node sram = root["sram_read_pj_per_byte"];
   if (!sram || !sram.IsSequence() || sram.size() == 0) {
     throw Error(path + ": 'sram_read_pj_per_byte' must be a list of {kib, pj}");
@@ -96,22 +98,30 @@ std::pair<double, double> area_per_lane(const std::string& area_json, const std:
 
 }  // namespace
 
+// Size of one lane of the (a, w) unit relative to the mxint8 unit's lane (by area.json, or by
+// element bits when the pair has no entry), and that reference's NAND2 per lane (0: unknown).
+struct LaneSize {
+  double relative = 0, reference_nand2 = 0;
+  std::string basis;
+};
+
+LaneSize lane_size(const BlockFormat& a, const BlockFormat& w, const std::string& area_json) {
+  std::string unit;
+  const auto [unit_area, reference_area] =
+      area_json.empty() ? std::pair{0.0, 0.0}
+                        : area_per_lane(area_json, a.info().name, w.info().name, a.info().block, unit);
+  if (unit_area > 0 && reference_area > 0) return {unit_area / reference_area, reference_area, "area.json: " + unit};
+  return {a.info().element_bits * w.info().element_bits / 64.0, reference_area, "element-bit estimate"};
+}
+
 EnergyBreakdown gemm_energy(const EnergyTable& table, const HardwareConfig& hw,
                             const GemmStats& stats, const BlockFormat& a, const BlockFormat& w,
                             const std::string& area_json) {
   EnergyBreakdown e;
   const int lanes = a.info().block;
-  std::string unit;
-  const auto [unit_area, reference_area] =
-      area_json.empty() ? std::pair{0.0, 0.0} : area_per_lane(area_json, a.info().name, w.info().name, lanes, unit);
-  double lane_pj;
-  if (unit_area > 0 && reference_area > 0) {
-    lane_pj = table.int8_mac_pj * unit_area / reference_area;
-    e.dpu_basis = "area.json: " + unit;
-  } else {
-    lane_pj = table.int8_mac_pj * a.info().element_bits * w.info().element_bits / 64.0;
-    e.dpu_basis = "element-bit estimate";
-  }
+  const LaneSize size = lane_size(a, w, area_json);
+  const double lane_pj = table.int8_mac_pj * size.relative;
+  e.dpu_basis = size.basis;
   const auto ops = static_cast<double>(stats.dpu_block_ops);
   e.dpu_pj = ops * lanes * lane_pj;
   e.accumulate_pj = ops * table.fp32_add_pj;
@@ -120,6 +130,17 @@ EnergyBreakdown gemm_energy(const EnergyTable& table, const HardwareConfig& hw,
   e.dram_pj = static_cast<double>(stats.dram_a.total() + stats.dram_w.total() + stats.dram_out_bytes) *
               table.dram_pj_per_byte;
   return e;
+}
+
+DesignArea design_area(const EnergyTable& table, const HardwareConfig& hw, const BlockFormat& a,
+                       const BlockFormat& w, const std::string& area_json) {
+  const LaneSize size = lane_size(a, w, area_json);
+  DesignArea area;
+  area.dpu_basis = size.reference_nand2 > 0 ? size.basis : "no area.json: DPUs not counted";
+  area.dpu_um2 = static_cast<double>(hw.rows) * hw.cols * a.info().block * size.relative *
+                 size.reference_nand2 * table.nand2_um2;
+  area.sram_um2 = static_cast<double>(hw.a_buffer_bytes + hw.w_buffer_bytes) * 8 * table.sram_um2_per_bit;
+  return area;
 }
 
 }  // namespace nibble

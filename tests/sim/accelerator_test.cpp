@@ -73,8 +73,34 @@ TEST(Accelerator, MemoryBoundWithoutReuse) {
   // 146 + max(8, 146) + max(8, 146 + 18) + max(8, 146 + 18) + max(8, 18) + 3 + 18 = 659
   EXPECT_EQ(s.cycles, 659);
   EXPECT_EQ(s.stall_cycles, 659 - 35);
+  // By cause: the first load; loads exposed in tiles 0-2 (138 + 146 + 146); stores exposed
+  // in tiles 1-3 (10 each) and the last one (18).
+  EXPECT_EQ(s.stall_first_load, 146);
+  EXPECT_EQ(s.stall_operand_load, 430);
+  EXPECT_EQ(s.stall_result_store, 48);
   EXPECT_EQ(s.dram_a.total(), 4 * 544);
   EXPECT_EQ(s.dram_w.total(), 4 * 544);
+}
+
+TEST(Accelerator, AccumulatorClearAndNarrowSramPortsStretchCompute) {
+  HardwareConfig hw = small_array();
+  hw.dram_bytes_per_cycle = 1e12;
+  hw.dram_latency = 0;
+  const auto f = make_format("mxfp4");
+  // As ComputeBound, but tiles 1-3 first spend a cycle clearing the accumulators.
+  hw.dpu_clear_cycles = 1;
+  const GemmStats cleared = simulate_gemm(hw, {"g", 8, 8, 256}, *f, *f);
+  EXPECT_EQ(cleared.cycles, 37 + 3);
+  EXPECT_EQ(cleared.compute_cycles, 4 * 8 + 3 + 3);
+  // A block step reads 4 rows x 17 B of A; two 16 B banks deliver 32 B a cycle: 3 cycles.
+  hw.dpu_clear_cycles = 0;
+  hw.a_banks = 2;
+  hw.a_bank_bytes = 16;
+  const GemmStats narrow = simulate_gemm(hw, {"g", 8, 8, 256}, *f, *f);
+  EXPECT_EQ(narrow.cycles_per_block_step, 3);
+  EXPECT_EQ(narrow.cycles, 1 + 4 * 24 + 3 + 1);
+  EXPECT_EQ(narrow.compute_cycles, 4 * 24 + 3);
+  EXPECT_EQ(narrow.stall_sram_ports, 4 * 16);
 }
 
 TEST(Accelerator, DoubleBufferingHidesLoadsBehindCompute) {

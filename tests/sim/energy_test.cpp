@@ -23,7 +23,8 @@ std::string write(const std::string& name, const std::string& text) {
 
 const char* kTable =
     "source: test\nint8_mac_pj: 0.25\nfp32_add_pj: 1\n"
-    "sram_read_pj_per_byte:\n  - {kib: 8, pj: 1}\n  - {kib: 1024, pj: 8}\ndram_pj_per_byte: 100\n";
+    "sram_read_pj_per_byte:\n  - {kib: 8, pj: 1}\n  - {kib: 1024, pj: 8}\ndram_pj_per_byte: 100\n"
+    "nand2_um2: 0.5\nsram_um2_per_bit: 0.25\n";
 
 TEST(Energy, SramEnergyIsLogLinearInSizeAndClamped) {
   const EnergyTable t = load_energy(write("t.yaml", kTable));
@@ -60,13 +61,37 @@ TEST(Energy, EventsTimesEnergies) {
   EXPECT_DOUBLE_EQ(scaled.dpu_pj, 512 * 32 * 0.25 * 0.5);
 }
 
+TEST(Energy, DesignAreaIsDpusPlusSramBits) {
+  const EnergyTable t = load_energy(write("t.yaml", kTable));
+  HardwareConfig hw;
+  hw.rows = 2;
+  hw.cols = 3;
+  hw.a_buffer_bytes = 1024;
+  hw.w_buffer_bytes = 3072;
+  const auto f = make_format("mxfp4");
+  const std::string area = write("area2.json",
+      R"({"units": {"dpu_mx:a=mxfp4:b=mxfp4": {"lanes": 32, "nand2_eq_per_lane": 600},
+                    "dpu_mx:a=mxint8:b=mxint8": {"lanes": 32, "nand2_eq_per_lane": 1200}}})");
+  // 6 DPUs x 32 lanes x 600 NAND2 x 0.5 um2; 4096 B x 8 bits x 0.25 um2.
+  const DesignArea d = design_area(t, hw, *f, *f, area);
+  EXPECT_DOUBLE_EQ(d.dpu_um2, 6 * 32 * 600 * 0.5);
+  EXPECT_DOUBLE_EQ(d.sram_um2, 4096 * 8 * 0.25);
+  EXPECT_EQ(d.dpu_basis, "area.json: dpu_mx:a=mxfp4:b=mxfp4");
+  // A pair without an entry: mxint8's lane scaled by element bits (4 x 8 / 64).
+  const auto e4m3 = make_format("mxfp8_e4m3");
+  EXPECT_DOUBLE_EQ(design_area(t, hw, *f, *e4m3, area).dpu_um2, 6 * 32 * 1200 * 0.5 * 0.5);
+  const DesignArea none = design_area(t, hw, *f, *f, "");
+  EXPECT_EQ(none.dpu_um2, 0);
+  EXPECT_NE(none.dpu_basis.find("not counted"), std::string::npos);
+}
+
 TEST(Energy, MalformedTablesAreErrors) {
   const std::string no_source = write("a.yaml", "int8_mac_pj: 1\n");
   expect_error([&] { load_energy(no_source); }, {"source"});
   const std::string negative = write("b.yaml", "source: x\nint8_mac_pj: -1\nfp32_add_pj: 1\n");
   expect_error([&] { load_energy(negative); }, {":2:", "int8_mac_pj"});
   const std::string order = write("c.yaml",
-      "source: x\nint8_mac_pj: 1\nfp32_add_pj: 1\ndram_pj_per_byte: 1\n"
+      "source: x\nint8_mac_pj: 1\nfp32_add_pj: 1\ndram_pj_per_byte: 1\nnand2_um2: 1\nsram_um2_per_bit: 1\n"
       "sram_read_pj_per_byte:\n  - {kib: 8, pj: 1}\n  - {kib: 4, pj: 2}\n");
   expect_error([&] { load_energy(order); }, {"must increase"});
 }

@@ -15,6 +15,9 @@ TEST(SystemCShell, SimulatedTimeEqualsTheCoreCycles) {
   hw.a_buffer_bytes = hw.w_buffer_bytes = 16 * 1024;
   hw.dram_bytes_per_cycle = 16;
   hw.dram_latency = 40;
+  hw.dpu_clear_cycles = 2;  // and W ports narrower than a block step needs
+  hw.w_banks = 1;
+  hw.w_bank_bytes = 64;
   const auto f = make_format("mxfp4");
   const Gemm gemms[] = {{"compute", 16, 16, 8192}, {"memory", 40, 70, 256}, {"ragged", 13, 29, 300}};
   std::vector<GemmStats> core;

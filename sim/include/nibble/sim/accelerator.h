@@ -18,8 +18,14 @@ struct HardwareConfig {
   int rows = 16;                     // R: DPUs along M
   int cols = 16;                     // C: DPUs along N
   int dpu_latency = 3;               // cycles from a block pair to its accumulation
+  int dpu_clear_cycles = 0;          // idle cycles between two tiles to clear the accumulators
   std::int64_t a_buffer_bytes = 256 * 1024;    // activation SRAM (double-buffered halves)
   std::int64_t w_buffer_bytes = 256 * 1024;    // weight SRAM (double-buffered halves)
+  // SRAM read ports: banks x bytes per bank and cycle; 0 = as wide as the array needs. A block
+  // step reads one block of A per array row and one of W per column; a narrower buffer
+  // stretches it over ceil(bytes needed / port bytes) cycles.
+  int a_banks = 0, a_bank_bytes = 0;
+  int w_banks = 0, w_bank_bytes = 0;
   double dram_bytes_per_cycle = 64;  // DRAM channel bandwidth
   int dram_latency = 100;            // cycles from request to first byte
 };
@@ -27,8 +33,8 @@ struct HardwareConfig {
 // Reads a hardware description (YAML; keys as in HardwareConfig, buffers in KiB):
 //   clock_ghz: 1.0
 //   array: {rows: 16, cols: 16}
-//   dpu: {latency: 3}
-//   buffers: {a_kib: 256, w_kib: 256}
+//   dpu: {latency: 3, clear_cycles: 0}
+//   buffers: {a_kib: 256, w_kib: 256, a_banks: 8, a_bank_bytes: 16, w_banks: 8, w_bank_bytes: 16}
 //   dram: {bytes_per_cycle: 64, latency: 100}
 // Unknown keys and bad values are nibble::Errors naming the file and line.
 HardwareConfig load_hardware(const std::string& path);
@@ -54,7 +60,12 @@ struct GemmStats {
   Gemm gemm;
   std::int64_t tiles = 0;
   std::int64_t compute_cycles = 0;   // cycles the array spends on block pairs (incl. drain)
-  std::int64_t stall_cycles = 0;     // cycles waiting for DRAM (first load, loads not hidden)
+  std::int64_t stall_cycles = 0;     // cycles the array waits, by cause:
+  std::int64_t stall_first_load = 0;    //   the first tile's operands
+  std::int64_t stall_operand_load = 0;  //   later operand loads not hidden behind compute
+  std::int64_t stall_result_store = 0;  //   result stores not hidden, and the last one
+  std::int64_t stall_sram_ports = 0;    // compute cycles stretched by narrow SRAM ports
+                                        //   (counted in compute_cycles, not stall_cycles)
   std::int64_t cycles = 0;           // compute + stall
   double utilization = 0;            // useful DPU block operations / (R * C * cycles)
   std::int64_t dpu_block_ops = 0;    // block pairs consumed by DPUs holding real outputs
@@ -63,7 +74,8 @@ struct GemmStats {
   std::int64_t sram_read_w = 0;      // its A and W panels once: rows feed a row of DPUs)
   std::int64_t dram_out_bytes = 0;   // FP32 results stored
   // The tile schedule the cycle count comes from (replayed by the SystemC shell):
-  std::int64_t blocks_per_tile = 0;          // ceil(K / block): compute cycles of one tile
+  std::int64_t blocks_per_tile = 0;          // ceil(K / block): block steps of one tile
+  std::int64_t cycles_per_block_step = 1;    // > 1 when the SRAM ports are too narrow
   std::vector<std::int64_t> tile_load_bytes;   // DRAM bytes loaded before tile t computes
   std::vector<std::int64_t> tile_store_bytes;  // DRAM bytes tile t stores
 };
@@ -83,6 +95,7 @@ OperandBytes row_bytes(const BlockFormat& format, std::int64_t k);
 //  - a load of b bytes takes dram_latency + ceil(b / bandwidth) cycles; the next tile's loads
 //    overlap the current tile's compute (double buffering), so a tile costs
 //    max(compute, next load); the first load and the last tile's drain (dpu_latency) are exposed.
+//  - every tile after the first also waits dpu_clear_cycles for the accumulators to clear.
 GemmStats simulate_gemm(const HardwareConfig& hw, const Gemm& gemm, const BlockFormat& a,
                         const BlockFormat& w);
 

@@ -23,11 +23,11 @@ struct DramChannel : sc_core::sc_module {
   sc_core::sc_time cycle_;
 };
 
-// The R x C DPU array: `blocks` block pairs per DPU take `blocks` cycles; the pipeline
-// drains in dpu_latency cycles.
+// The R x C DPU array: `blocks` block pairs per DPU take `cycles` (one per block step, more
+// with narrow SRAM ports or an accumulator clear); the pipeline drains in dpu_latency cycles.
 struct DpuArray : sc_core::sc_module {
   DpuArray(sc_core::sc_module_name name, const HardwareConfig& hw, sc_core::sc_time cycle);
-  void compute(std::int64_t blocks, sc_core::sc_time& delay);
+  void compute(std::int64_t blocks, std::int64_t cycles, sc_core::sc_time& delay);
   void drain(sc_core::sc_time& delay);
   std::int64_t block_steps = 0;
 
@@ -45,6 +45,7 @@ struct AcceleratorTop : sc_core::sc_module {
                  std::vector<GemmStats> schedule);
 
   sc_core::sc_time cycle;
+  const HardwareConfig& hw;
   DramChannel dram;
   DpuArray array;
   std::vector<std::int64_t> gemm_cycles;  // simulated cycles per GEMM, filled by run()

@@ -23,6 +23,8 @@ struct EnergyTable {
   double fp32_add_pj = 0;
   std::vector<std::pair<double, double>> sram_read_pj_per_byte;  // (KiB, pJ), by size
   double dram_pj_per_byte = 0;
+  double nand2_um2 = 0;         // area of one NAND2 gate equivalent
+  double sram_um2_per_bit = 0;  // SRAM area per bit, periphery included
 
   double sram_pj_per_byte(std::int64_t bytes) const;
 };
@@ -40,5 +42,16 @@ struct EnergyBreakdown {
 EnergyBreakdown gemm_energy(const EnergyTable& table, const HardwareConfig& hw,
                             const GemmStats& stats, const BlockFormat& a, const BlockFormat& w,
                             const std::string& area_json);
+
+// Silicon area of the design: R x C DPUs (lanes x NAND2 per lane from area.json x nand2_um2;
+// without an entry for the format pair, the mxint8 unit's per-lane size scaled by element bits
+// as for energy) and the A and W SRAMs (bits x sram_um2_per_bit).
+struct DesignArea {
+  double dpu_um2 = 0, sram_um2 = 0;
+  std::string dpu_basis;
+  double total_um2() const { return dpu_um2 + sram_um2; }
+};
+DesignArea design_area(const EnergyTable& table, const HardwareConfig& hw, const BlockFormat& a,
+                       const BlockFormat& w, const std::string& area_json);
 
 }  // namespace nibble
