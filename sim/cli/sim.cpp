@@ -10,6 +10,10 @@
 #include "nibble/workloads/synthetic.h"
 
 namespace nibble::cli {
+
+// Cycles of every GEMM as the SystemC shell simulates them (sim_systemc.cpp).
+std::vector<std::int64_t> systemc_cycles(const HardwareConfig& hw, const std::vector<GemmStats>& schedule);
+
 namespace {
 
 constexpr int kSimSchemaVersion = 1;
@@ -87,6 +91,8 @@ int run_sim(const Args& args) {
                                              "per PE, SCALE-Sim v3 timing) instead of --hw")
       ("csv", po::value<std::string>(), "with --scalesim: write the results as COMPUTE_REPORT.csv")
       ("json", po::value<std::string>(), "also write the statistics as JSON")
+      ("systemc", "also replay every tile schedule through the SystemC shell and check that its "
+                  "simulated time equals the cycles above")
       ("functional", "also compute C tile by tile through the golden dot product, on synthetic "
                      "llm-act activations and llm-weight weights")
       ("seed", po::value<std::uint64_t>()->default_value(1), "seed of the functional-mode tensors")
@@ -97,7 +103,7 @@ int run_sim(const Args& args) {
   po::variables_map vm;
   if (!parse_options("sim", args, options, vm)) return 0;
   if (vm.count("scalesim")) {
-    for (const char* other : {"hw", "a-format", "w-format", "functional", "json"}) {
+    for (const char* other : {"hw", "a-format", "w-format", "functional", "json", "systemc"}) {
       if (vm.count(other)) throw Error(std::string("sim: --") + other + " does not apply to --scalesim");
     }
     return run_scalesim(vm["scalesim"].as<std::string>(), vm["gemms"].as<std::string>(),
@@ -163,6 +169,19 @@ int run_sim(const Args& args) {
               total_energy.total_pj() * 1e-6, total_energy.dpu_pj * 1e-6,
               total_energy.accumulate_pj * 1e-6, total_energy.sram_pj * 1e-6,
               total_energy.dram_pj * 1e-6, table.source.c_str(), energy.front().dpu_basis.c_str());
+  if (vm.count("systemc")) {
+    const std::vector<std::int64_t> shell = systemc_cycles(hw, stats);
+    std::int64_t total = 0;
+    for (size_t i = 0; i < stats.size(); ++i) {
+      if (shell[i] != stats[i].cycles) {
+        throw Error("sim: SystemC shell simulated " + std::to_string(shell[i]) + " cycles for " +
+                    stats[i].gemm.name + ", the model " + std::to_string(stats[i].cycles));
+      }
+      total += shell[i];
+    }
+    std::printf("systemc: the shell simulated %lld cycles (%.3f ms), equal to the model for every GEMM\n",
+                static_cast<long long>(total), static_cast<double>(total) / (hw.clock_ghz * 1e6));
+  }
   if (vm.count("functional")) {
     for (const Gemm& g : gemms) {
       const std::uint64_t seed = vm["seed"].as<std::uint64_t>();

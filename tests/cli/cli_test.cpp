@@ -168,8 +168,11 @@ TEST(Cli, SimPrintsATableAndJson) {
   const std::string src = NIBBLE_SOURCE_DIR;
   const std::string json = temp("sim.json");
   const CliRun r = nibble("sim --hw " + src + "/sim/configs/example_hw.yaml --gemms " + src +
-                          "/sim/configs/llama2_7b_prefill_layer.csv --a-format mxfp4 --w-format mxfp4 --json " + json);
+                          "/sim/configs/llama2_7b_prefill_layer.csv --a-format mxfp4 --w-format mxfp4 --systemc --json " + json);
   ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("equal to the model for every GEMM"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("stalls: first load"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("area: "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("down_proj"), std::string::npos);
   EXPECT_NE(r.out.find("total:"), std::string::npos);
   std::ifstream in(json);
