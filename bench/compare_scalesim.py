@@ -102,7 +102,7 @@ def run_case(case, args, workdir):
     env = dict(os.environ, PYTHONPATH=args.scalesim_src)
     subprocess.run([sys.executable, os.path.join(args.scalesim_src, "scalesim", "scale.py"), "-c", cfg,
                     "-t", topo, "-i", "gemm", "-p", workdir, "-s", "N"],
-                   check=True, env=env, stdout=subprocess.DEVNULL, cwd=workdir)
+                   check=True, env=env, stdout=subprocess.DEVNULL, cwd=args.scalesim_src)  # it opens ./layouts
     ours = os.path.join(workdir, case["name"] + "_nibble.csv")
     subprocess.run([args.nibble, "sim", "--scalesim", cfg, "--gemms", topo, "--csv", ours], check=True,
                    stdout=subprocess.DEVNULL)
