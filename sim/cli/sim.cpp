@@ -35,8 +35,9 @@ void write_json(const std::string& path, const HardwareConfig& hw, const std::st
         << s.stall_result_store << ", \"sram_ports\": " << s.stall_sram_ports << "}, \"utilization\": "
         << s.utilization << ", \"dpu_block_ops\": " << s.dpu_block_ops
         << ", \"dram_a\": {\"elements\": " << s.dram_a.elements << ", \"scales\": " << s.dram_a.scales
-        << ", \"side\": " << s.dram_a.side << "}, \"dram_w\": {\"elements\": " << s.dram_w.elements
-        << ", \"scales\": " << s.dram_w.scales << ", \"side\": " << s.dram_w.side
+        << ", \"side\": " << s.dram_a.side << ", \"codebooks\": " << s.dram_a.codebooks
+        << "}, \"dram_w\": {\"elements\": " << s.dram_w.elements << ", \"scales\": " << s.dram_w.scales
+        << ", \"side\": " << s.dram_w.side << ", \"codebooks\": " << s.dram_w.codebooks
         << "}, \"dram_out_bytes\": " << s.dram_out_bytes << ", \"energy_pj\": {\"dpu\": "
         << energy[i].dpu_pj << ", \"accumulate\": " << energy[i].accumulate_pj << ", \"sram\": "
         << energy[i].sram_pj << ", \"dram\": " << energy[i].dram_pj << ", \"dpu_basis\": \""

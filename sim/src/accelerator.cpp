@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "nibble/models/bcq.h"
 #include "nibble/models/dot.h"
 #include "nibble/models/error.h"
 #include "nibble/models/scale.h"
@@ -71,13 +72,15 @@ HardwareConfig load_hardware(const std::string& path) {
     read(path, array, "cols", hw.cols, 1);
   }
   if (const auto dpu = root["dpu"]) {
-    check_keys(path, dpu, {"latency", "clear_cycles"}, "dpu");
+    check_keys(path, dpu, {"lanes", "initiation_interval", "latency", "clear_cycles"}, "dpu");
+    read(path, dpu, "lanes", hw.dpu_lanes, 0);
+    read(path, dpu, "initiation_interval", hw.dpu_initiation_interval, 1);
     read(path, dpu, "latency", hw.dpu_latency, 0);
     read(path, dpu, "clear_cycles", hw.dpu_clear_cycles, 0);
   }
   if (const auto buffers = root["buffers"]) {
-    check_keys(path, buffers, {"a_kib", "w_kib", "a_banks", "a_bank_bytes", "w_banks", "w_bank_bytes"},
-               "buffers");
+    check_keys(path, buffers,
+               {"a_kib", "w_kib", "o_kib", "a_banks", "a_bank_bytes", "w_banks", "w_bank_bytes"}, "buffers");
     read(path, buffers, "a_banks", hw.a_banks, 0);
     read(path, buffers, "a_bank_bytes", hw.a_bank_bytes, 0);
     read(path, buffers, "w_banks", hw.w_banks, 0);
@@ -87,6 +90,9 @@ HardwareConfig load_hardware(const std::string& path) {
     read(path, buffers, "w_kib", w_kib, 1.0 / 1024);
     hw.a_buffer_bytes = static_cast<std::int64_t>(a_kib * 1024);
     hw.w_buffer_bytes = static_cast<std::int64_t>(w_kib * 1024);
+    double o_kib = static_cast<double>(hw.o_buffer_bytes) / 1024;
+    read(path, buffers, "o_kib", o_kib, 1.0 / 1024);
+    hw.o_buffer_bytes = static_cast<std::int64_t>(o_kib * 1024);
   }
   if (const auto dram = root["dram"]) {
     check_keys(path, dram, {"bytes_per_cycle", "latency"}, "dram");
@@ -153,6 +159,13 @@ OperandBytes row_bytes(const BlockFormat& format, std::int64_t k) {
   return b;
 }
 
+std::int64_t codebook_bytes(const BlockFormat& format) {
+  const BcqParams* params = bcq_params(format);
+  if (!params) return 0;
+  const std::int64_t entry_bits = params->float_entries ? 32 : params->entry_bits;
+  return ceil_div(static_cast<std::int64_t>(params->codebooks) * params->entries() * entry_bits, 8);
+}
+
 std::int64_t dram_cycles(const HardwareConfig& hw, std::int64_t bytes) {
   if (bytes == 0) return 0;
   return hw.dram_latency +
@@ -183,6 +196,13 @@ GemmStats simulate_gemm(const HardwareConfig& hw, const Gemm& gemm, const BlockF
   };
   // DRAM cycles to bring in tile t's operands, and to store its results.
   std::vector<std::int64_t> load(static_cast<size_t>(st.tiles) + 1, 0), store(static_cast<size_t>(st.tiles), 0);
+  const std::int64_t tile_results = static_cast<std::int64_t>(hw.rows) * hw.cols * 4;
+  if (tile_results > hw.o_buffer_bytes / 2) {
+    throw Error("sim: a tile's " + std::to_string(tile_results) + " result bytes do not fit half the " +
+                std::to_string(hw.o_buffer_bytes) + "-byte output buffer");
+  }
+  st.dram_a.codebooks = codebook_bytes(a);
+  st.dram_w.codebooks = codebook_bytes(w);
   for (std::int64_t t = 0; t < st.tiles; ++t) {
     const std::int64_t mt = t / n_tiles, nt = t % n_tiles;
     const std::int64_t rows = std::min<std::int64_t>(hw.rows, gemm.m - mt * hw.rows);
@@ -197,6 +217,7 @@ GemmStats simulate_gemm(const HardwareConfig& hw, const Gemm& gemm, const BlockF
       add(st.dram_w, w_row, w_rows);
       bytes += w_row.total() * w_rows;
     }
+    if (t == 0) bytes += st.dram_a.codebooks + st.dram_w.codebooks;
     load[t] = transfer(bytes);
     st.tile_load_bytes.push_back(bytes);
     st.tile_store_bytes.push_back(rows * cols * 4);
@@ -212,8 +233,10 @@ GemmStats simulate_gemm(const HardwareConfig& hw, const Gemm& gemm, const BlockF
     return std::max<std::int64_t>(1, ceil_div(lines * row_bytes(f, f.info().block).total(),
                                               static_cast<std::int64_t>(banks) * bank_bytes));
   };
-  st.cycles_per_block_step = std::max(port_cycles(a, hw.rows, hw.a_banks, hw.a_bank_bytes),
-                                      port_cycles(w, hw.cols, hw.w_banks, hw.w_bank_bytes));
+  const int lanes = hw.dpu_lanes > 0 ? hw.dpu_lanes : a.info().block;
+  const std::int64_t issue_cycles = hw.dpu_initiation_interval * ceil_div(a.info().block, lanes);
+  st.cycles_per_block_step = std::max({issue_cycles, port_cycles(a, hw.rows, hw.a_banks, hw.a_bank_bytes),
+                                       port_cycles(w, hw.cols, hw.w_banks, hw.w_bank_bytes)});
   const std::int64_t tile_compute = kb * st.cycles_per_block_step;
   std::int64_t cycles = load[0];
   st.stall_first_load = load[0];
@@ -230,7 +253,7 @@ GemmStats simulate_gemm(const HardwareConfig& hw, const Gemm& gemm, const BlockF
   st.stall_result_store += store[st.tiles - 1];
   st.cycles = cycles;
   st.compute_cycles = st.tiles * tile_compute + (st.tiles - 1) * hw.dpu_clear_cycles + hw.dpu_latency;
-  st.stall_sram_ports = st.tiles * (tile_compute - kb);
+  st.stall_sram_ports = st.tiles * kb * (st.cycles_per_block_step - issue_cycles);
   st.stall_cycles = st.cycles - st.compute_cycles;
   st.utilization = static_cast<double>(st.dpu_block_ops) /
                    (static_cast<double>(hw.rows) * hw.cols * static_cast<double>(st.cycles));

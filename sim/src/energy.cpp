@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "nibble/models/error.h"
@@ -69,8 +70,10 @@ EnergyTable load_energy(const std::string& path) {
 
 namespace {
 
-// NAND2 equivalents per lane of the unit for (a, w) and of the mxint8 reference unit at the
-// same lane count, from area.json; {0, 0} when either is missing.
+// NAND2 equivalents per lane of the unit for (a, w) and of the mxint8 reference unit, from
+// area.json; {0, 0} when either is missing. The unit is found by its formats, preferring the
+// configuration with `lanes` lanes (BCQ's unit takes a whole block array a cycle); the
+// reference has the unit's lane count where synthesized, else 32.
 std::pair<double, double> area_per_lane(const std::string& area_json, const std::string& a,
                                         const std::string& w, int lanes, std::string& unit) {
   std::ifstream in(area_json);
@@ -81,22 +84,27 @@ std::pair<double, double> area_per_lane(const std::string& area_json, const std:
   } catch (const nlohmann::json::exception& e) {
     throw Error(area_json + ": malformed JSON (" + e.what() + ")");
   }
-  double found = 0, reference = 0;
+  double found = 0;
+  int found_lanes = 0;
+  std::map<int, double> reference;  // mxint8 NAND2 per lane by lane count
   const std::string suffix = ":a=" + a + ":b=" + w;
   for (const auto& [name, entry] : doc.at("units").items()) {
-    if (entry.at("lanes").get<int>() != lanes) continue;
+    const int unit_lanes = entry.at("lanes").get<int>();
     const double per_lane = entry.at("nand2_eq_per_lane").get<double>();
     if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
-        name.find(':') == name.size() - suffix.size()) {
+        name.find(':') == name.size() - suffix.size() && (found == 0 || unit_lanes == lanes)) {
       found = per_lane;
+      found_lanes = unit_lanes;
       unit = name;
     }
-    if (name.rfind("dpu_mx:a=mxint8", 0) == 0) reference = per_lane;
+    if (name.rfind("dpu_mx:a=mxint8:", 0) == 0 &&
+        name.find(":b=mxint8", 0) != std::string::npos) {
+      reference[unit_lanes] = per_lane;
+    }
   }
-  return {found, reference};
+  const auto ref = reference.count(found_lanes) ? reference.find(found_lanes) : reference.find(32);
+  return {found, ref == reference.end() ? 0.0 : ref->second};
 }
-
-}  // namespace
 
 // Size of one lane of the (a, w) unit relative to the mxint8 unit's lane (by area.json, or by
 // element bits when the pair has no entry), and that reference's NAND2 per lane (0: unknown).
@@ -114,6 +122,8 @@ LaneSize lane_size(const BlockFormat& a, const BlockFormat& w, const std::string
   return {a.info().element_bits * w.info().element_bits / 64.0, reference_area, "element-bit estimate"};
 }
 
+}  // namespace
+
 EnergyBreakdown gemm_energy(const EnergyTable& table, const HardwareConfig& hw,
                             const GemmStats& stats, const BlockFormat& a, const BlockFormat& w,
                             const std::string& area_json) {
@@ -125,8 +135,10 @@ EnergyBreakdown gemm_energy(const EnergyTable& table, const HardwareConfig& hw,
   const auto ops = static_cast<double>(stats.dpu_block_ops);
   e.dpu_pj = ops * lanes * lane_pj;
   e.accumulate_pj = ops * table.fp32_add_pj;
+  // Results are written to the output buffer once and read out to DRAM once.
   e.sram_pj = static_cast<double>(stats.dram_a.total() + stats.sram_read_a) * table.sram_pj_per_byte(hw.a_buffer_bytes) +
-              static_cast<double>(stats.dram_w.total() + stats.sram_read_w) * table.sram_pj_per_byte(hw.w_buffer_bytes);
+              static_cast<double>(stats.dram_w.total() + stats.sram_read_w) * table.sram_pj_per_byte(hw.w_buffer_bytes) +
+              2.0 * static_cast<double>(stats.dram_out_bytes) * table.sram_pj_per_byte(hw.o_buffer_bytes);
   e.dram_pj = static_cast<double>(stats.dram_a.total() + stats.dram_w.total() + stats.dram_out_bytes) *
               table.dram_pj_per_byte;
   return e;
@@ -139,7 +151,8 @@ DesignArea design_area(const EnergyTable& table, const HardwareConfig& hw, const
   area.dpu_basis = size.reference_nand2 > 0 ? size.basis : "no area.json: DPUs not counted";
   area.dpu_um2 = static_cast<double>(hw.rows) * hw.cols * a.info().block * size.relative *
                  size.reference_nand2 * table.nand2_um2;
-  area.sram_um2 = static_cast<double>(hw.a_buffer_bytes + hw.w_buffer_bytes) * 8 * table.sram_um2_per_bit;
+  area.sram_um2 =
+      static_cast<double>(hw.a_buffer_bytes + hw.w_buffer_bytes + hw.o_buffer_bytes) * 8 * table.sram_um2_per_bit;
   return area;
 }
 

@@ -103,6 +103,41 @@ TEST(Accelerator, AccumulatorClearAndNarrowSramPortsStretchCompute) {
   EXPECT_EQ(narrow.stall_sram_ports, 4 * 16);
 }
 
+TEST(Accelerator, LanesAndInitiationIntervalSetTheBlockStep) {
+  HardwareConfig hw = small_array();
+  hw.dram_bytes_per_cycle = 1e12;
+  hw.dram_latency = 0;
+  const auto f = make_format("mxfp4");
+  hw.dpu_lanes = 8;  // a 32-element block takes 4 issues
+  hw.dpu_initiation_interval = 2;
+  const GemmStats s = simulate_gemm(hw, {"g", 8, 8, 256}, *f, *f);
+  EXPECT_EQ(s.cycles_per_block_step, 8);
+  EXPECT_EQ(s.compute_cycles, 4 * 8 * 8 + 3);
+  EXPECT_EQ(s.stall_sram_ports, 0);
+}
+
+TEST(Accelerator, BcqCodebooksLoadOnceWithTheFirstTile) {
+  HardwareConfig hw = small_array();
+  hw.dram_bytes_per_cycle = 1;
+  hw.dram_latency = 0;
+  const auto bcq = make_format("bcq");
+  const GemmStats s = simulate_gemm(hw, {"g", 8, 8, 256}, *bcq, *bcq);
+  // 16 codebooks x 16 entries x 6 bits = 192 bytes per operand.
+  EXPECT_EQ(s.dram_a.codebooks, 192);
+  EXPECT_EQ(s.dram_w.codebooks, 192);
+  // First load: an A panel and all of W (4 + 8 rows of 148 B) and both codebooks.
+  EXPECT_EQ(s.tile_load_bytes.front(), 12 * 148 + 2 * 192);
+  EXPECT_EQ(s.stall_first_load, 12 * 148 + 2 * 192);
+  EXPECT_EQ(codebook_bytes(*make_format("mxfp4")), 0);
+}
+
+TEST(Accelerator, TileResultsMustFitHalfTheOutputBuffer) {
+  HardwareConfig hw = small_array();
+  hw.o_buffer_bytes = 100;  // a 4 x 4 tile holds 64 result bytes
+  const auto f = make_format("mxfp4");
+  expect_error([&] { simulate_gemm(hw, {"g", 8, 8, 256}, *f, *f); }, {"64 result bytes", "output buffer"});
+}
+
 TEST(Accelerator, DoubleBufferingHidesLoadsBehindCompute) {
   // K = 4096 (kb = 128): an A panel is 4 x 2176 B = 78 cycles at 128 B/cycle (10 + 68), less
   // than a tile's 128 compute cycles, so only the first load and the last store are exposed.

@@ -50,8 +50,10 @@ TEST(Energy, EventsTimesEnergies) {
   EXPECT_DOUBLE_EQ(e.accumulate_pj, 512 * 1.0);
   // DRAM: A 8 rows x 136 B, W 8 x 136 B, out 256 B, at 100 pJ/B.
   EXPECT_DOUBLE_EQ(e.dram_pj, (1088 + 1088 + 256) * 100.0);
-  // SRAM: written once (2176 B) and read once per tile: 4 tiles x (4 A rows + 4 W rows) x 136 B.
-  EXPECT_DOUBLE_EQ(e.sram_pj, 2176 + 4 * 8 * 136.0);
+  // SRAM: operands written once (2176 B) and read once per tile: 4 tiles x (4 A rows + 4 W
+  // rows) x 136 B, at 1 pJ; results (256 B) written and read once in the 64 KiB output buffer,
+  // at 1 + 7 log(64 / 8) / log(1024 / 8) = 4 pJ.
+  EXPECT_DOUBLE_EQ(e.sram_pj, 2176 + 4 * 8 * 136.0 + 2 * 256 * 4.0);
   // With area data: the lane scales the 8-bit MAC by NAND2 per lane relative to mxint8's.
   const std::string area = write("area.json",
       R"({"units": {"dpu_mx:a=mxfp4:b=mxfp4": {"lanes": 32, "nand2_eq_per_lane": 600},
@@ -68,18 +70,26 @@ TEST(Energy, DesignAreaIsDpusPlusSramBits) {
   hw.cols = 3;
   hw.a_buffer_bytes = 1024;
   hw.w_buffer_bytes = 3072;
+  hw.o_buffer_bytes = 1024;
   const auto f = make_format("mxfp4");
   const std::string area = write("area2.json",
       R"({"units": {"dpu_mx:a=mxfp4:b=mxfp4": {"lanes": 32, "nand2_eq_per_lane": 600},
                     "dpu_mx:a=mxint8:b=mxint8": {"lanes": 32, "nand2_eq_per_lane": 1200}}})");
-  // 6 DPUs x 32 lanes x 600 NAND2 x 0.5 um2; 4096 B x 8 bits x 0.25 um2.
+  // 6 DPUs x 32 lanes x 600 NAND2 x 0.5 um2; 5 KiB x 8 bits x 0.25 um2.
   const DesignArea d = design_area(t, hw, *f, *f, area);
   EXPECT_DOUBLE_EQ(d.dpu_um2, 6 * 32 * 600 * 0.5);
-  EXPECT_DOUBLE_EQ(d.sram_um2, 4096 * 8 * 0.25);
+  EXPECT_DOUBLE_EQ(d.sram_um2, 5120 * 8 * 0.25);
   EXPECT_EQ(d.dpu_basis, "area.json: dpu_mx:a=mxfp4:b=mxfp4");
   // A pair without an entry: mxint8's lane scaled by element bits (4 x 8 / 64).
   const auto e4m3 = make_format("mxfp8_e4m3");
   EXPECT_DOUBLE_EQ(design_area(t, hw, *f, *e4m3, area).dpu_um2, 6 * 32 * 1200 * 0.5 * 0.5);
+  // BCQ's unit takes a 64-scalar block array a cycle; no 64-lane mxint8 unit exists, so the
+  // 32-lane one is the reference: 6 DPUs x 64 lanes x 3000 NAND2 x 0.5 um2.
+  const std::string bcq_area = write("area3.json",
+      R"({"units": {"dpu_bcq:a=bcq:b=bcq": {"lanes": 64, "nand2_eq_per_lane": 3000},
+                    "dpu_mx:a=mxint8:b=mxint8": {"lanes": 32, "nand2_eq_per_lane": 1200}}})");
+  const auto bcq = make_format("bcq");
+  EXPECT_DOUBLE_EQ(design_area(t, hw, *bcq, *bcq, bcq_area).dpu_um2, 6 * 64 * 3000 * 0.5);
   const DesignArea none = design_area(t, hw, *f, *f, "");
   EXPECT_EQ(none.dpu_um2, 0);
   EXPECT_NE(none.dpu_basis.find("not counted"), std::string::npos);

@@ -17,10 +17,13 @@ struct HardwareConfig {
   double clock_ghz = 1.0;
   int rows = 16;                     // R: DPUs along M
   int cols = 16;                     // C: DPUs along N
+  int dpu_lanes = 0;                 // element pairs a DPU multiplies per cycle (0: a block)
+  int dpu_initiation_interval = 1;   // cycles between two block-pair issues at full lanes
   int dpu_latency = 3;               // cycles from a block pair to its accumulation
   int dpu_clear_cycles = 0;          // idle cycles between two tiles to clear the accumulators
   std::int64_t a_buffer_bytes = 256 * 1024;    // activation SRAM (double-buffered halves)
   std::int64_t w_buffer_bytes = 256 * 1024;    // weight SRAM (double-buffered halves)
+  std::int64_t o_buffer_bytes = 64 * 1024;     // output SRAM: a tile's FP32 results per half
   // SRAM read ports: banks x bytes per bank and cycle; 0 = as wide as the array needs. A block
   // step reads one block of A per array row and one of W per column; a narrower buffer
   // stretches it over ceil(bytes needed / port bytes) cycles.
@@ -33,8 +36,9 @@ struct HardwareConfig {
 // Reads a hardware description (YAML; keys as in HardwareConfig, buffers in KiB):
 //   clock_ghz: 1.0
 //   array: {rows: 16, cols: 16}
-//   dpu: {latency: 3, clear_cycles: 0}
-//   buffers: {a_kib: 256, w_kib: 256, a_banks: 8, a_bank_bytes: 16, w_banks: 8, w_bank_bytes: 16}
+//   dpu: {lanes: 32, initiation_interval: 1, latency: 3, clear_cycles: 0}
+//   buffers: {a_kib: 256, w_kib: 256, o_kib: 64,
+//             a_banks: 8, a_bank_bytes: 16, w_banks: 8, w_bank_bytes: 16}
 //   dram: {bytes_per_cycle: 64, latency: 100}
 // Unknown keys and bad values are nibble::Errors naming the file and line.
 HardwareConfig load_hardware(const std::string& path);
@@ -53,7 +57,8 @@ struct OperandBytes {
   std::int64_t elements = 0;  // packed element codes (BCQ: indices)
   std::int64_t scales = 0;    // block scales (per-tensor FP32 scales are not counted)
   std::int64_t side = 0;      // zero points, second scales, BCQ selectors
-  std::int64_t total() const { return elements + scales + side; }
+  std::int64_t codebooks = 0; // BCQ codebooks, loaded once per GEMM
+  std::int64_t total() const { return elements + scales + side + codebooks; }
 };
 
 struct GemmStats {
@@ -75,7 +80,8 @@ struct GemmStats {
   std::int64_t dram_out_bytes = 0;   // FP32 results stored
   // The tile schedule the cycle count comes from (replayed by the SystemC shell):
   std::int64_t blocks_per_tile = 0;          // ceil(K / block): block steps of one tile
-  std::int64_t cycles_per_block_step = 1;    // > 1 when the SRAM ports are too narrow
+  std::int64_t cycles_per_block_step = 1;    // > 1 with fewer lanes than a block, a longer
+                                             // initiation interval or narrow SRAM ports
   std::vector<std::int64_t> tile_load_bytes;   // DRAM bytes loaded before tile t computes
   std::vector<std::int64_t> tile_store_bytes;  // DRAM bytes tile t stores
 };
@@ -85,6 +91,8 @@ std::int64_t dram_cycles(const HardwareConfig& hw, std::int64_t bytes);
 
 // Per-row storage of a format for K elements (elements, scales, side data).
 OperandBytes row_bytes(const BlockFormat& format, std::int64_t k);
+// Per-tensor storage a format adds once: BCQ codebooks (count x entries x entry bits); 0 else.
+std::int64_t codebook_bytes(const BlockFormat& format);
 
 // Timing of one GEMM. The two formats must share a block size (the golden dot's K-blocks).
 //  - tiles: ceil(M / R) x ceil(N / C), M-tiles outer; every tile streams ceil(K / block) block
@@ -96,6 +104,8 @@ OperandBytes row_bytes(const BlockFormat& format, std::int64_t k);
 //    overlap the current tile's compute (double buffering), so a tile costs
 //    max(compute, next load); the first load and the last tile's drain (dpu_latency) are exposed.
 //  - every tile after the first also waits dpu_clear_cycles for the accumulators to clear.
+//  - a block step takes max(initiation interval x ceil(block / lanes), SRAM port cycles).
+//  - a tile's FP32 results must fit half the output buffer (an Error otherwise).
 GemmStats simulate_gemm(const HardwareConfig& hw, const Gemm& gemm, const BlockFormat& a,
                         const BlockFormat& w);
 

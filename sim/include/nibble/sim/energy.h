@@ -7,7 +7,8 @@
 // (NAND2 per lane of the mxint8 unit), both from rtl/area/area.json at the same lane count
 // when present. Without an area entry for the format pair, e_lane = int8_mac * (element bits
 // of A x element bits of W) / 64. SRAM bytes (written once from DRAM, read once per tile that
-// uses them) cost the per-byte read energy of their buffer's size; DRAM bytes their own.
+// uses them) cost the per-byte read energy of their buffer's size, as do results (written to
+// the output buffer and read out once); DRAM bytes cost their own.
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,7 +46,7 @@ EnergyBreakdown gemm_energy(const EnergyTable& table, const HardwareConfig& hw,
 
 // Silicon area of the design: R x C DPUs (lanes x NAND2 per lane from area.json x nand2_um2;
 // without an entry for the format pair, the mxint8 unit's per-lane size scaled by element bits
-// as for energy) and the A and W SRAMs (bits x sram_um2_per_bit).
+// as for energy) and the A, W and output SRAMs (bits x sram_um2_per_bit).
 struct DesignArea {
   double dpu_um2 = 0, sram_um2 = 0;
   std::string dpu_basis;
