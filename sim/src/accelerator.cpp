@@ -207,24 +207,29 @@ GemmStats simulate_gemm(const HardwareConfig& hw, const Gemm& gemm, const BlockF
     const std::int64_t mt = t / n_tiles, nt = t % n_tiles;
     const std::int64_t rows = std::min<std::int64_t>(hw.rows, gemm.m - mt * hw.rows);
     const std::int64_t cols = std::min<std::int64_t>(hw.cols, gemm.n - nt * hw.cols);
-    std::int64_t bytes = 0;
+    GemmStats::TileStep step;
     if (nt == 0 || !a_reused) {
       add(st.dram_a, a_row, rows);
-      bytes += a_row.total() * rows;
+      step.a_load = a_row.total() * rows;
     }
     if (!w_resident || t == 0) {
       const std::int64_t w_rows = w_resident ? gemm.n : cols;
       add(st.dram_w, w_row, w_rows);
-      bytes += w_row.total() * w_rows;
+      step.w_load = w_row.total() * w_rows;
     }
-    if (t == 0) bytes += st.dram_a.codebooks + st.dram_w.codebooks;
-    load[t] = transfer(bytes);
-    st.tile_load_bytes.push_back(bytes);
-    st.tile_store_bytes.push_back(rows * cols * 4);
-    st.sram_read_a += a_row.total() * rows;
-    st.sram_read_w += w_row.total() * cols;
-    store[t] = transfer(rows * cols * 4);
-    st.dram_out_bytes += rows * cols * 4;
+    if (t == 0) {
+      step.a_load += st.dram_a.codebooks;
+      step.w_load += st.dram_w.codebooks;
+    }
+    step.a_read = a_row.total() * rows;
+    step.w_read = w_row.total() * cols;
+    step.results = rows * cols * 4;
+    load[t] = transfer(step.load());
+    store[t] = transfer(step.results);
+    st.sram_read_a += step.a_read;
+    st.sram_read_w += step.w_read;
+    st.dram_out_bytes += step.results;
+    st.schedule.push_back(step);
     st.dpu_block_ops += rows * cols * kb;
   }
   // A block step reads one block of A per used row and one of W per used column.

@@ -14,6 +14,9 @@ void DramChannel::transfer(std::int64_t bytes, sc_time& delay) {
   delay += static_cast<double>(dram_cycles(hw_, bytes)) * cycle_;
 }
 
+SramBuffer::SramBuffer(sc_core::sc_module_name name, std::int64_t capacity)
+    : sc_module(name), capacity_bytes(capacity) {}
+
 DpuArray::DpuArray(sc_core::sc_module_name name, const HardwareConfig& hw, sc_time cycle)
     : sc_module(name), hw_(hw), cycle_(cycle) {}
 
@@ -30,28 +33,44 @@ AcceleratorTop::AcceleratorTop(sc_core::sc_module_name name, const HardwareConfi
       cycle(1.0 / hw.clock_ghz, sc_core::SC_NS),
       hw(hw),
       dram("dram", hw, cycle),
+      a_buffer("a_buffer", hw.a_buffer_bytes),
+      w_buffer("w_buffer", hw.w_buffer_bytes),
+      o_buffer("o_buffer", hw.o_buffer_bytes),
       array("array", hw, cycle),
       schedule_(std::move(schedule)) {
   SC_THREAD(run);
 }
 
 void AcceleratorTop::run() {
+  const auto load = [&](const GemmStats::TileStep& step, sc_time& delay) {
+    dram.transfer(step.load(), delay);
+    a_buffer.write(step.a_load);
+    w_buffer.write(step.w_load);
+  };
+  const auto store = [&](const GemmStats::TileStep& step, sc_time& delay) {
+    o_buffer.read(step.results);
+    dram.transfer(step.results, delay);
+  };
   for (const GemmStats& g : schedule_) {
     const sc_time start = sc_core::sc_time_stamp();
     sc_time first = sc_core::SC_ZERO_TIME;
-    dram.transfer(g.tile_load_bytes.front(), first);
+    load(g.schedule.front(), first);
     wait(first);
-    for (size_t t = 0; t < g.tile_load_bytes.size(); ++t) {
+    for (size_t t = 0; t < g.schedule.size(); ++t) {
+      const GemmStats::TileStep& step = g.schedule[t];
       sc_time compute = sc_core::SC_ZERO_TIME, channel = sc_core::SC_ZERO_TIME;
+      a_buffer.read(step.a_read);
+      w_buffer.read(step.w_read);
       array.compute(g.blocks_per_tile,
                     g.blocks_per_tile * g.cycles_per_block_step + (t > 0 ? hw.dpu_clear_cycles : 0), compute);
-      if (t + 1 < g.tile_load_bytes.size()) dram.transfer(g.tile_load_bytes[t + 1], channel);
-      if (t > 0) dram.transfer(g.tile_store_bytes[t - 1], channel);
+      o_buffer.write(step.results);
+      if (t + 1 < g.schedule.size()) load(g.schedule[t + 1], channel);
+      if (t > 0) store(g.schedule[t - 1], channel);
       wait(std::max(compute, channel));  // double buffering: the slower of the two
     }
     sc_time tail = sc_core::SC_ZERO_TIME;
     array.drain(tail);
-    dram.transfer(g.tile_store_bytes.back(), tail);
+    store(g.schedule.back(), tail);
     wait(tail);
     gemm_cycles.push_back(static_cast<std::int64_t>((sc_core::sc_time_stamp() - start) / cycle + 0.5));
   }

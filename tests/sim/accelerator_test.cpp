@@ -126,7 +126,8 @@ TEST(Accelerator, BcqCodebooksLoadOnceWithTheFirstTile) {
   EXPECT_EQ(s.dram_a.codebooks, 192);
   EXPECT_EQ(s.dram_w.codebooks, 192);
   // First load: an A panel and all of W (4 + 8 rows of 148 B) and both codebooks.
-  EXPECT_EQ(s.tile_load_bytes.front(), 12 * 148 + 2 * 192);
+  EXPECT_EQ(s.schedule.front().a_load, 4 * 148 + 192);
+  EXPECT_EQ(s.schedule.front().w_load, 8 * 148 + 192);
   EXPECT_EQ(s.stall_first_load, 12 * 148 + 2 * 192);
   EXPECT_EQ(codebook_bytes(*make_format("mxfp4")), 0);
 }

@@ -18,20 +18,32 @@ TEST(SystemCShell, SimulatedTimeEqualsTheCoreCycles) {
   hw.dpu_clear_cycles = 2;  // and W ports narrower than a block step needs
   hw.w_banks = 1;
   hw.w_bank_bytes = 64;
-  const auto f = make_format("mxfp4");
+  const auto f = make_format("mxfp4"), bcq = make_format("bcq");
   const Gemm gemms[] = {{"compute", 16, 16, 8192}, {"memory", 40, 70, 256}, {"ragged", 13, 29, 300}};
   std::vector<GemmStats> core;
   for (const Gemm& g : gemms) core.push_back(simulate_gemm(hw, g, *f, *f));
+  core.push_back(simulate_gemm(hw, {"bcq", 20, 24, 640}, *bcq, *bcq));  // codebooks, selectors
   AcceleratorTop top("top", hw, core);
   sc_core::sc_start();
   ASSERT_EQ(top.gemm_cycles.size(), core.size());
-  std::int64_t bytes = 0, steps = 0;
+  std::int64_t steps = 0;
+  std::int64_t a_loaded = 0, w_loaded = 0, a_read = 0, w_read = 0, out = 0;
   for (size_t i = 0; i < core.size(); ++i) {
     EXPECT_EQ(top.gemm_cycles[i], core[i].cycles) << core[i].gemm.name;
-    bytes += core[i].dram_a.total() + core[i].dram_w.total() + core[i].dram_out_bytes;
+    a_loaded += core[i].dram_a.total();
+    w_loaded += core[i].dram_w.total();
+    a_read += core[i].sram_read_a;
+    w_read += core[i].sram_read_w;
+    out += core[i].dram_out_bytes;
     steps += core[i].tiles * core[i].blocks_per_tile;
   }
-  EXPECT_EQ(top.dram.bytes_moved, bytes);
+  EXPECT_EQ(top.dram.bytes_moved, a_loaded + w_loaded + out);
+  EXPECT_EQ(top.a_buffer.bytes_written, a_loaded);
+  EXPECT_EQ(top.w_buffer.bytes_written, w_loaded);
+  EXPECT_EQ(top.a_buffer.bytes_read, a_read);
+  EXPECT_EQ(top.w_buffer.bytes_read, w_read);
+  EXPECT_EQ(top.o_buffer.bytes_written, out);
+  EXPECT_EQ(top.o_buffer.bytes_read, out);
   EXPECT_EQ(top.array.block_steps, steps);
 }
 

@@ -82,8 +82,13 @@ struct GemmStats {
   std::int64_t blocks_per_tile = 0;          // ceil(K / block): block steps of one tile
   std::int64_t cycles_per_block_step = 1;    // > 1 with fewer lanes than a block, a longer
                                              // initiation interval or narrow SRAM ports
-  std::vector<std::int64_t> tile_load_bytes;   // DRAM bytes loaded before tile t computes
-  std::vector<std::int64_t> tile_store_bytes;  // DRAM bytes tile t stores
+  struct TileStep {
+    std::int64_t a_load = 0, w_load = 0;  // DRAM -> SRAM bytes before the tile computes
+    std::int64_t a_read = 0, w_read = 0;  // SRAM -> array bytes while it computes
+    std::int64_t results = 0;             // array -> output SRAM -> DRAM bytes after it
+    std::int64_t load() const { return a_load + w_load; }
+  };
+  std::vector<TileStep> schedule;  // one step per tile, in order
 };
 
 // DRAM cycles of one transfer: dram_latency + ceil(bytes / bandwidth), 0 for no bytes.

@@ -23,6 +23,16 @@ struct DramChannel : sc_core::sc_module {
   sc_core::sc_time cycle_;
 };
 
+// An SRAM buffer: DRAM fills it and the array reads it (the output buffer: the array writes
+// results and DRAM drains them). Its read-port timing is part of the array's block step.
+struct SramBuffer : sc_core::sc_module {
+  SramBuffer(sc_core::sc_module_name name, std::int64_t capacity_bytes);
+  void write(std::int64_t bytes) { bytes_written += bytes; }
+  void read(std::int64_t bytes) { bytes_read += bytes; }
+  const std::int64_t capacity_bytes;
+  std::int64_t bytes_written = 0, bytes_read = 0;
+};
+
 // The R x C DPU array: `blocks` block pairs per DPU take `cycles` (one per block step, more
 // with narrow SRAM ports or an accumulator clear); the pipeline drains in dpu_latency cycles.
 struct DpuArray : sc_core::sc_module {
@@ -36,9 +46,9 @@ struct DpuArray : sc_core::sc_module {
   sc_core::sc_time cycle_;
 };
 
-// The top: owns and binds its children; its controller thread replays every GEMM's tile
-// schedule (load tile 0; then each tile computes while the next loads and the previous
-// stores; then the drain and the last store).
+// The top: owns its children; its controller thread replays every GEMM's tile schedule (load
+// tile 0; then each tile computes while the next loads and the previous stores; then the
+// drain and the last store), moving each step's bytes through the buffers.
 struct AcceleratorTop : sc_core::sc_module {
   SC_HAS_PROCESS(AcceleratorTop);
   AcceleratorTop(sc_core::sc_module_name name, const HardwareConfig& hw,
@@ -47,6 +57,7 @@ struct AcceleratorTop : sc_core::sc_module {
   sc_core::sc_time cycle;
   const HardwareConfig& hw;
   DramChannel dram;
+  SramBuffer a_buffer, w_buffer, o_buffer;
   DpuArray array;
   std::vector<std::int64_t> gemm_cycles;  // simulated cycles per GEMM, filled by run()
 
