@@ -203,7 +203,7 @@ __global__ void __launch_bounds__(kDecodeWarps * 32)
   using T = Traits<F>;
   constexpr int kBlocksPerChunk = T::kBlock < 32 ? 32 / T::kBlock : 1;
   constexpr int kLanesPerBlock = T::kBlock > 32 ? T::kBlock / 32 : 1;
-  constexpr int kWordsPerBlock = T::kBlock < 32 ? T::kBlock / 8 : 4;  // per chunk
+  constexpr int kInt8WordsPerBlock = (T::kBlock < 32 ? T::kBlock : 32) / 4;  // within a chunk
   __shared__ NibbleTable tables[kMaxTables];
   load_tables<T::kSelectors ? kMaxTables : 1>(table_args, tables);
 
@@ -264,8 +264,8 @@ __global__ void __launch_bounds__(kDecodeWarps * 32)
         for (int r = 0; r < kRowsPerWarp; ++r) {
           std::int32_t sum = 0;
 #pragma unroll
-          for (int i = 0; i < 2 * kWordsPerBlock; ++i) {
-            sum = dot4(x[j * 2 * kWordsPerBlock + i], w[r][j * 2 * kWordsPerBlock + i], sum);
+          for (int i = 0; i < kInt8WordsPerBlock; ++i) {
+            sum = dot4(x[j * kInt8WordsPerBlock + i], w[r][j * kInt8WordsPerBlock + i], sum);
           }
 #pragma unroll
           for (int offset = 1; offset < kLanesPerBlock; offset *= 2) {
