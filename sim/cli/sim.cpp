@@ -38,7 +38,8 @@ void write_json(const std::string& path, const HardwareConfig& hw, const std::st
         << ", \"side\": " << s.dram_a.side << ", \"codebooks\": " << s.dram_a.codebooks
         << "}, \"dram_w\": {\"elements\": " << s.dram_w.elements << ", \"scales\": " << s.dram_w.scales
         << ", \"side\": " << s.dram_w.side << ", \"codebooks\": " << s.dram_w.codebooks
-        << "}, \"dram_out_bytes\": " << s.dram_out_bytes << ", \"energy_pj\": {\"dpu\": "
+        << "}, \"sram_read_a\": " << s.sram_read_a << ", \"sram_read_w\": " << s.sram_read_w
+        << ", \"dram_out_bytes\": " << s.dram_out_bytes << ", \"energy_pj\": {\"dpu\": "
         << energy[i].dpu_pj << ", \"accumulate\": " << energy[i].accumulate_pj << ", \"sram\": "
         << energy[i].sram_pj << ", \"dram\": " << energy[i].dram_pj << ", \"dpu_basis\": \""
         << energy[i].dpu_basis << "\"}}" << (i + 1 < stats.size() ? "," : "") << "\n";

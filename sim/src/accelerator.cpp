@@ -201,6 +201,7 @@ GemmStats simulate_gemm(const HardwareConfig& hw, const Gemm& gemm, const BlockF
     throw Error("sim: a tile's " + std::to_string(tile_results) + " result bytes do not fit half the " +
                 std::to_string(hw.o_buffer_bytes) + "-byte output buffer");
   }
+  st.schedule.reserve(static_cast<size_t>(st.tiles));
   st.dram_a.codebooks = codebook_bytes(a);
   st.dram_w.codebooks = codebook_bytes(w);
   for (std::int64_t t = 0; t < st.tiles; ++t) {
