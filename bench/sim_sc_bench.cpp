@@ -7,19 +7,17 @@
 #include "nibble/models/registry.h"
 #include "nibble/sim/accelerator_sc.h"
 
+#include "llama2_7b.h"
+
 int sc_main(int, char*[]) {
   using clock = std::chrono::steady_clock;
   nibble::HardwareConfig hw;
   hw.rows = hw.cols = 32;
   const auto f = nibble::make_format("mxfp4");
-  const nibble::Gemm layer[] = {{"q", 2048, 4096, 4096},     {"k", 2048, 4096, 4096},
-                                {"v", 2048, 4096, 4096},     {"o", 2048, 4096, 4096},
-                                {"gate", 2048, 11008, 4096}, {"up", 2048, 11008, 4096},
-                                {"down", 2048, 4096, 11008}};
   const auto start = clock::now();
   std::vector<nibble::GemmStats> stats;
-  for (int l = 0; l < 32; ++l) {
-    for (const auto& g : layer) stats.push_back(nibble::simulate_gemm(hw, g, *f, *f));
+  for (int l = 0; l < nibble::bench::kLlama2_7BLayers; ++l) {
+    for (const auto& g : nibble::bench::kLlama2_7BPrefillLayer) stats.push_back(nibble::simulate_gemm(hw, g, *f, *f));
   }
   const auto timed = clock::now();
   nibble::AcceleratorTop top("accelerator", hw, stats);

@@ -65,33 +65,18 @@ DeviceQuantized DeviceQuantized::upload(const QuantizedTensor& q, cudaStream_t s
 namespace {
 
 // ---------------------------------------------------------------- format traits -------
+template <int Block, bool Selectors>
+struct FormatTraits {
+  static constexpr int kBlock = Block;
+  static constexpr bool kSelectors = Selectors;
+};
 template <KernelFormat F>
 struct Traits;
-template <>
-struct Traits<KernelFormat::kMxfp4> {
-  static constexpr int kBlock = 32;
-  static constexpr bool kSelectors = false;
-};
-template <>
-struct Traits<KernelFormat::kNv16> {
-  static constexpr int kBlock = 16;
-  static constexpr bool kSelectors = false;
-};
-template <>
-struct Traits<KernelFormat::kInt4G32> {
-  static constexpr int kBlock = 32;
-  static constexpr bool kSelectors = false;
-};
-template <>
-struct Traits<KernelFormat::kInt4G128> {
-  static constexpr int kBlock = 128;
-  static constexpr bool kSelectors = false;
-};
-template <>
-struct Traits<KernelFormat::kBcq> {
-  static constexpr int kBlock = 64;
-  static constexpr bool kSelectors = true;
-};
+template <> struct Traits<KernelFormat::kMxfp4> : FormatTraits<32, false> {};
+template <> struct Traits<KernelFormat::kNv16> : FormatTraits<16, false> {};
+template <> struct Traits<KernelFormat::kInt4G32> : FormatTraits<32, false> {};
+template <> struct Traits<KernelFormat::kInt4G128> : FormatTraits<128, false> {};
+template <> struct Traits<KernelFormat::kBcq> : FormatTraits<64, true> {};
 
 // A packed operand as the kernels read it.
 struct PackedArgs {
