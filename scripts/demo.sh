@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # nibble's main job from a fresh machine: install, build, then the accuracy of every format
-# on the built-in LLM-like tensors, printed and written to out/eval.csv.
+# on the built-in LLM-like tensors (out/eval.csv), and the time, energy and area of one
+# Llama-2-7B prefill layer on the example accelerator for a few formats (out/sim_<format>.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -9,3 +10,10 @@ cmake --build build -j"$(nproc)" --target nibble
 mkdir -p out
 build/bin/nibble eval --csv out/eval.csv
 echo "wrote out/eval.csv"
+for format in mxfp4 nvfp4 mxint8; do
+  echo
+  echo "== ${format} x ${format}: one Llama-2-7B prefill layer (2048 tokens) on sim/configs/example_hw.yaml"
+  build/bin/nibble sim --hw sim/configs/example_hw.yaml --gemms sim/configs/llama2_7b_prefill_layer.csv \
+    --a-format "$format" --w-format "$format" --json "out/sim_${format}.json" | tail -4
+done
+echo "wrote out/sim_*.json"
