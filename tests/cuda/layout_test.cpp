@@ -1,5 +1,5 @@
 // The CUDA kernels' host/device helpers and kernel layout, on the CPU, against models/:
-// the byte-permute decode tables, the scale decoders, the re-layout, and a GEMM computed
+// the byte-permute decode tables, the scale tables, the re-layout, and a GEMM computed
 // exactly as the kernels compute each block (same helpers) equal to golden_gemm bit for bit.
 #include <gtest/gtest.h>
 
@@ -78,23 +78,29 @@ TEST(Decode4, BcqTablesHoldTheCodebooks) {
   }
 }
 
-void expect_scales_decode(ScaleCode kind, const char* name, std::uint32_t codes) {
-  const ScaleSpec spec = scale_spec(name);
+// The table the kernels decode scale codes through covers every code with models' value
+// times 2^element_exponent (the golden dot's own block scales are checked against it, per
+// block, in KernelLayoutTest).
+void expect_scale_table(const std::string& format_name, std::size_t codes) {
+  const auto format = make_format(format_name);
+  const KernelLayout layout = kernel_layout(format->quantize(random_matrix(1, 128, 2)));
+  ASSERT_EQ(layout.scale_values.size(), codes) << format_name;
+  const ScaleSpec spec = scale_spec(format->info().scale);
   for (std::uint32_t c = 0; c < codes; ++c) {
-    const float expected = spec.decode(c), got = decode_scale(kind, c);
-    if (std::isnan(expected)) {
-      EXPECT_TRUE(std::isnan(got)) << name << " code " << c;
-    } else {
-      EXPECT_EQ(got, expected) << name << " code " << c;
-      EXPECT_EQ(std::signbit(got), std::signbit(expected)) << name << " code " << c;
+    const float value = spec.decode(c), got = layout.scale_values[c];
+    if (std::isnan(value)) {
+      EXPECT_TRUE(std::isnan(got)) << format_name << " code " << c;
+      continue;
     }
+    EXPECT_EQ(got, std::ldexp(value, format->element_exponent())) << format_name << " code " << c;
+    EXPECT_EQ(std::signbit(got), std::signbit(value)) << format_name << " code " << c;
   }
 }
 
-TEST(DecodeScale, EveryCodeMatchesModels) {
-  expect_scales_decode(ScaleCode::kE8M0, "e8m0", 256);
-  expect_scales_decode(ScaleCode::kUE4M3, "ue4m3", 128);
-  expect_scales_decode(ScaleCode::kFP16, "fp16", 65536);
+TEST(ScaleTable, EveryCodeIsTheExactFoldedScale) {
+  expect_scale_table("mxfp4", 256);     // E8M0
+  expect_scale_table("nvfp4", 256);     // UE4M3
+  expect_scale_table("int4_g32", 65536);  // FP16
 }
 
 TEST(KeepFirst, ZeroesTheTail) {

@@ -53,6 +53,7 @@ DeviceQuantized DeviceQuantized::upload(const KernelLayout& layout, cudaStream_t
   out.codes_ = copy_to_device(layout.codes, stream);
   out.scales_ = copy_to_device(layout.scales, stream);
   out.selectors_ = copy_to_device(layout.selectors, stream);
+  out.scale_values_ = copy_to_device(layout.scale_values, stream);
   for (size_t i = 0; i < layout.tables.size(); ++i) out.tables_[i] = layout.tables[i];
   check_cuda(cudaStreamSynchronize(stream), "cudaStreamSynchronize (upload)");
   return out;
@@ -84,9 +85,8 @@ struct PackedArgs {
   const std::uint8_t* scales;
   const std::uint32_t* selectors;  // BCQ only
   std::int64_t rows, cols, blocks, row_stride;
-  ScaleCode scale_code;
+  const float* scale_values;  // scale code -> folded FP32 scale (layout.h)
   int scale_bytes;
-  float element_unit;
 };
 
 struct TableArgs {
@@ -113,14 +113,14 @@ constexpr int kTileK = 64;  // prefill k-tile; k_stride is a multiple of it
 PackedArgs packed_args(const DeviceQuantized& q) {
   const LayoutShape& s = q.shape();
   return {q.codes(), q.scales(), q.selectors(), s.rows, s.cols, s.blocks_per_row, s.row_stride,
-          s.scale_code, s.scale_bytes, s.element_unit};
+          q.scale_values(), s.scale_bytes};
 }
 
 __device__ __forceinline__ float folded_block_scale(const PackedArgs& p, std::int64_t row,
                                                     std::int64_t block) {
   const std::uint8_t* code = p.scales + (row * p.blocks + block) * p.scale_bytes;
   const std::uint32_t bits = p.scale_bytes == 2 ? code[0] | (code[1] << 8) : code[0];
-  return decode_scale(p.scale_code, bits) * p.element_unit;
+  return __ldg(p.scale_values + bits);
 }
 
 __device__ __forceinline__ std::uint32_t selector_word(const PackedArgs& p, std::int64_t row,

@@ -29,17 +29,12 @@ NibbleTable element_table(const ElementSpec& spec) {
   return table_from_integers(values);
 }
 
-struct Recognized {
-  KernelFormat format;
-  ScaleCode scale_code;
-};
-
 [[noreturn]] void unsupported(const QuantizedTensor& q, const std::string& why) {
   throw Error("format '" + q.format->info().name + "' is not supported by the CUDA GEMM (" + why +
               "; supported: mxfp4, nvfp4, nvint4, int4_g32, int4_g128, bcq)");
 }
 
-Recognized recognize(const QuantizedTensor& q) {
+KernelFormat recognize(const QuantizedTensor& q) {
   const FormatInfo& info = q.format->info();
   if (q.element_bits != 4) unsupported(q, "elements are not 4-bit codes");
   if (const BcqParams* p = bcq_params(*q.format)) {
@@ -47,18 +42,18 @@ Recognized recognize(const QuantizedTensor& q) {
         p->entry_bits > 8 || p->float_entries || p->scale != "ue4m3") {
       unsupported(q, "BCQ kernels need lb=8, la=64, b=4, nc<=16, e<=8, integer entries, ue4m3");
     }
-    return {KernelFormat::kBcq, ScaleCode::kUE4M3};
+    return KernelFormat::kBcq;
   }
   if (q.aux_bytes != 0) unsupported(q, "per-block side data such as zero points");
   if (info.element == "e2m1" && info.scale == "e8m0" && q.block == 32) {
-    return {KernelFormat::kMxfp4, ScaleCode::kE8M0};
+    return KernelFormat::kMxfp4;
   }
   if ((info.element == "e2m1" || info.element == "int4") && info.scale == "ue4m3" &&
       q.block == 16) {
-    return {KernelFormat::kNv16, ScaleCode::kUE4M3};
+    return KernelFormat::kNv16;
   }
   if (info.element == "int4" && info.scale == "fp16" && (q.block == 32 || q.block == 128)) {
-    return {q.block == 32 ? KernelFormat::kInt4G32 : KernelFormat::kInt4G128, ScaleCode::kFP16};
+    return q.block == 32 ? KernelFormat::kInt4G32 : KernelFormat::kInt4G128;
   }
   unsupported(q, "no kernel for element " + info.element + ", scale " + info.scale +
                      ", block " + std::to_string(q.block));
@@ -69,19 +64,17 @@ Recognized recognize(const QuantizedTensor& q) {
 KernelLayout kernel_layout(const QuantizedTensor& q) {
   if (!q.format) throw Error("quantized tensor has no format");
   if (q.rows <= 0 || q.cols <= 0) throw Error("quantized tensor is empty");
-  const Recognized kind = recognize(q);
+  const KernelFormat format = recognize(q);
   KernelLayout out;
   LayoutShape& s = out.shape;
-  s.format = kind.format;
+  s.format = format;
   s.format_name = q.format->info().name;
   s.rows = q.rows;
   s.cols = q.cols;
   s.block = q.block;
   s.blocks_per_row = q.blocks_per_row();
   s.row_stride = (q.row_bytes() + kRowAlignBytes - 1) / kRowAlignBytes * kRowAlignBytes;
-  s.scale_code = kind.scale_code;
   s.scale_bytes = q.scale_bytes;
-  s.element_unit = std::ldexp(1.0f, q.format->element_exponent());
   s.tensor_scale = q.tensor_scale;
 
   out.codes.assign(static_cast<size_t>(q.rows * s.row_stride), 0);
@@ -90,8 +83,15 @@ KernelLayout kernel_layout(const QuantizedTensor& q) {
                 static_cast<size_t>(q.row_bytes()));
   }
   out.scales = q.scales;
+  // Every scale code's value, from models, times 2^element_exponent (exact: a power of two).
+  const ScaleSpec scale = scale_spec(q.format->info().scale);
+  const float element_unit = std::ldexp(1.0f, q.format->element_exponent());
+  out.scale_values.resize(std::size_t{1} << (8 * q.scale_bytes));
+  for (std::uint32_t code = 0; code < out.scale_values.size(); ++code) {
+    out.scale_values[code] = scale.decode(code) * element_unit;
+  }
 
-  if (kind.format == KernelFormat::kBcq) {
+  if (format == KernelFormat::kBcq) {
     const Codebooks& books = *bcq_codebooks(*q.format);
     s.table_count = books.count;
     for (int c = 0; c < books.count; ++c) {
@@ -133,8 +133,7 @@ float folded_scale(const KernelLayout& layout, std::int64_t row, std::int64_t bl
   const LayoutShape& s = layout.shape;
   const std::uint8_t* p =
       layout.scales.data() + (row * s.blocks_per_row + block) * s.scale_bytes;
-  const std::uint32_t code = s.scale_bytes == 2 ? p[0] | (p[1] << 8) : p[0];
-  return decode_scale(s.scale_code, code) * s.element_unit;
+  return layout.scale_values[load_scale(p, s.scale_bytes)];
 }
 
 }  // namespace nibble::cuda

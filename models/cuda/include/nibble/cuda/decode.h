@@ -11,7 +11,6 @@
 // Products of two such int8 values summed over a block fit an int32 with room to spare
 // (BCQ worst case 64 x 31 x 31 = 61,504), so every block sum is exact.
 #include <cstdint>
-#include <cstring>
 
 #if defined(__CUDACC__)
 #define NIBBLE_HD __host__ __device__ __forceinline__
@@ -101,56 +100,6 @@ NIBBLE_HD std::int32_t dot4(std::uint32_t a, std::uint32_t b, std::int32_t c) {
 #endif
 }
 
-NIBBLE_HD float float_from_bits(std::uint32_t bits) {
-#if defined(__CUDA_ARCH__)
-  return __uint_as_float(bits);
-#else
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-#endif
-}
-
-// How a block scale is stored in QuantizedTensor::scales.
-enum class ScaleCode : std::uint8_t {
-  kE8M0,   // 2^(code - 127), 0xFF = NaN (mxfp4)
-  kUE4M3,  // E4M3 without sign, bias 7, 0x7F = NaN (nvfp4, bcq); the byte's bit 7 is ignored
-  kFP16,   // IEEE half (int4 groups)
-};
-
-constexpr std::uint32_t kQuietNaNBits = 0x7FC00000u;
-
-// The value of a scale code, in FP32 (every such value is exact in FP32).
-NIBBLE_HD float decode_scale(ScaleCode kind, std::uint32_t code) {
-  switch (kind) {
-    case ScaleCode::kE8M0:
-      code &= 0xFFu;
-      if (code == 0xFFu) return float_from_bits(kQuietNaNBits);
-      // Code 0 is 2^-127, an FP32 subnormal (its one mantissa bit sits at 2^-127).
-      return float_from_bits(code == 0 ? 0x00400000u : code << 23);
-    case ScaleCode::kUE4M3: {
-      code &= 0x7Fu;
-      if (code == 0x7Fu) return float_from_bits(kQuietNaNBits);
-      const std::uint32_t exponent = code >> 3, mantissa = code & 7u;
-      // Subnormal: mantissa x 2^-9 (2^(1 - 7) x mantissa / 8).
-      if (exponent == 0) return static_cast<float>(mantissa) * 0x1p-9f;
-      return float_from_bits(((exponent - 7 + 127) << 23) | (mantissa << 20));
-    }
-    case ScaleCode::kFP16: {
-      code &= 0xFFFFu;
-      const std::uint32_t sign = (code & 0x8000u) << 16;
-      const std::uint32_t exponent = (code >> 10) & 0x1Fu, mantissa = code & 0x3FFu;
-      if (exponent == 0x1Fu) return float_from_bits(sign | 0x7F800000u | (mantissa << 13));
-      if (exponent == 0) {  // subnormal: mantissa x 2^-24, exact in FP32
-        const float magnitude = static_cast<float>(mantissa) * 0x1p-24f;
-        return sign ? -magnitude : magnitude;
-      }
-      return float_from_bits(sign | ((exponent - 15 + 127) << 23) | (mantissa << 13));
-    }
-  }
-  return float_from_bits(kQuietNaNBits);
-}
-
 // FP32 multiply and add, each rounded once: never contracted into an FMA, because the
 // numerics contract rounds the block partial before it is added.
 NIBBLE_HD float mul_rn(float a, float b) {
@@ -169,7 +118,7 @@ NIBBLE_HD float add_rn(float a, float b) {
 }
 
 // The block partial of the golden dot, given the exact integer block sum and both folded
-// block scales (scale x 2^element_exponent). For every supported format the scale product is
+// block scales (models' scale value x 2^element_exponent, from KernelLayout::scale_values). For every supported format the scale product is
 // exact in FP32 (E8M0: powers of two; UE4M3: 4-bit significands; FP16: 11-bit ones), and
 // |block_sum| < 2^24 converts exactly, so the one rounding here is the contract's
 // fp32_rne(partial) (up to FP32 underflow of the scale product, far below any real scale).

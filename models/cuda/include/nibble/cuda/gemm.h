@@ -57,6 +57,7 @@ class DeviceQuantized {
   const LayoutShape& shape() const { return shape_; }
   const std::uint8_t* codes() const { return codes_.as<const std::uint8_t>(); }
   const std::uint8_t* scales() const { return scales_.as<const std::uint8_t>(); }
+  const float* scale_values() const { return scale_values_.as<const float>(); }
   const std::uint32_t* selectors() const { return selectors_.as<const std::uint32_t>(); }
   const std::array<NibbleTable, kMaxTables>& tables() const { return tables_; }
   // Bytes the kernels read for this operand: codes, scales and selectors.
@@ -64,7 +65,7 @@ class DeviceQuantized {
 
  private:
   LayoutShape shape_;
-  DeviceBuffer codes_, scales_, selectors_;
+  DeviceBuffer codes_, scales_, selectors_, scale_values_;
   std::array<NibbleTable, kMaxTables> tables_{};
 };
 

@@ -7,8 +7,9 @@
 //    starts 32-byte aligned and a k-tile of 64 codes never reads past its row;
 //  - BCQ selectors are one little-endian 32-bit word per block array (8 x 4 bits);
 //  - element codes decode through NibbleTables built from models' exact integers.
-// Scales keep their stored codes (1 or 2 bytes per block): decoding them in the kernel reads
-// fewer bytes than pre-decoded FP32 scales.
+// Scales keep their stored codes (1 or 2 bytes per block), which read fewer bytes than FP32
+// scales; the kernels decode a code through scale_values, a table built from models' own
+// scale decode with 2^element_exponent folded in.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -39,9 +40,7 @@ struct LayoutShape {
   int block = 0;                   // elements per scale
   std::int64_t blocks_per_row = 0;
   std::int64_t row_stride = 0;     // bytes per code row
-  ScaleCode scale_code = ScaleCode::kE8M0;
   int scale_bytes = 0;
-  float element_unit = 1;   // 2^element_exponent: folded into every block scale
   float tensor_scale = 1;
   int table_count = 1;
 };
@@ -52,6 +51,7 @@ struct KernelLayout {
   std::vector<std::uint8_t> scales;      // rows x blocks_per_row x scale_bytes, as in models
   std::vector<std::uint32_t> selectors;  // rows x blocks_per_row (BCQ only)
   std::vector<NibbleTable> tables;       // table_count
+  std::vector<float> scale_values;       // scale code -> folded FP32 scale, 2^(8 scale_bytes)
 };
 
 // Re-lays q out for the kernels; throws nibble::Error naming the format if it is not one of
@@ -62,7 +62,7 @@ KernelLayout kernel_layout(const QuantizedTensor& q);
 // Throws nibble::Error unless C = A B^T is defined: same format, same K.
 void check_gemm_shapes(const LayoutShape& a, const LayoutShape& b);
 
-// The folded scale of block `block` of row `row`: decode_scale x element_unit.
+// The folded scale of block `block` of row `row`: scale_values[its code].
 float folded_scale(const KernelLayout& layout, std::int64_t row, std::int64_t block);
 
 }  // namespace nibble::cuda
