@@ -337,6 +337,13 @@ __global__ void __launch_bounds__(kPrefillThreads)
   const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
   const int warp_m = warp / (kTileN / kWarpTileN), warp_n = warp % (kTileN / kWarpTileN);
   const int group = lane / 4, quad = lane % 4;  // the MMA fragment coordinates
+  // Tile row and column of accumulator element e of MMA tile (i, j) (the m16n8 C layout).
+  const auto fragment_row = [&](int i, int e) {
+    return warp_m * kWarpTileM + i * 16 + group + (e >= 2 ? 8 : 0);
+  };
+  const auto fragment_col = [&](int j, int e) {
+    return warp_n * kWarpTileN + j * 8 + quad * 2 + (e & 1);
+  };
   const std::int64_t m0 = static_cast<std::int64_t>(blockIdx.y) * kTileM;
   const std::int64_t n0 = static_cast<std::int64_t>(blockIdx.x) * kTileN;
   const int k_tiles = static_cast<int>(a.k_stride / kTileK);
@@ -439,10 +446,9 @@ __global__ void __launch_bounds__(kPrefillThreads)
           for (int j = 0; j < kMmaTilesN; ++j) {
 #pragma unroll
             for (int e = 0; e < 4; ++e) {
-              const int row = warp_m * kWarpTileM + i * 16 + group + (e >= 2 ? 8 : 0);
-              const int col = warp_n * kWarpTileN + j * 8 + quad * 2 + (e & 1);
-              acc[i][j][e] = add_rn(acc[i][j][e], block_partial(sums[i][j][e], a_scales[row][slot],
-                                                                b_scales[col][slot]));
+              const float partial = block_partial(sums[i][j][e], a_scales[fragment_row(i, e)][slot],
+                                                  b_scales[fragment_col(j, e)][slot]);
+              acc[i][j][e] = add_rn(acc[i][j][e], partial);
               sums[i][j][e] = 0;
             }
           }
@@ -458,8 +464,7 @@ __global__ void __launch_bounds__(kPrefillThreads)
     for (int j = 0; j < kMmaTilesN; ++j) {
 #pragma unroll
       for (int e = 0; e < 4; ++e) {
-        const std::int64_t m = m0 + warp_m * kWarpTileM + i * 16 + group + (e >= 2 ? 8 : 0);
-        const std::int64_t n = n0 + warp_n * kWarpTileN + j * 8 + quad * 2 + (e & 1);
+        const std::int64_t m = m0 + fragment_row(i, e), n = n0 + fragment_col(j, e);
         if (m < out.rows && n < out.cols) store_output(out, m, n, acc[i][j][e]);
       }
     }
