@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "ceil_div.h"
 #include "nibble/models/bcq.h"
 #include "nibble/models/dot.h"
 #include "nibble/models/error.h"
@@ -17,8 +18,6 @@
 
 namespace nibble {
 namespace {
-
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
 [[noreturn]] void fail_at(const std::string& path, const YAML::Mark& mark, const std::string& what) {
   throw Error(path + ":" + std::to_string(mark.line + 1) + ": " + what);

@@ -10,6 +10,8 @@
 #include <span>
 #include <utility>
 
+#include "../ceil_div.h"
+
 namespace nibble::systolic {
 
 struct GemmShape {
@@ -19,8 +21,6 @@ struct GemmShape {
 struct ArrayShape {
   int rows = 0, cols = 0;
 };
-
-inline std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
 // Columns of fold `f` of width `width` that hold real data when `extent` slots exist.
 inline int used_width(std::int64_t f, int width, std::int64_t extent) {
