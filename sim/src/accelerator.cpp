@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "ceil_div.h"
+#include "text.h"
 #include "nibble/models/bcq.h"
 #include "nibble/models/dot.h"
 #include "nibble/models/error.h"
@@ -110,11 +111,7 @@ std::vector<Gemm> load_gemms(const std::string& path) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     std::vector<std::string> fields;
     std::stringstream s(line);
-    for (std::string f; std::getline(s, f, ',');) {
-      f.erase(0, f.find_first_not_of(" \t"));
-      f.erase(f.find_last_not_of(" \t") + 1);
-      fields.push_back(f);
-    }
+    for (std::string f; std::getline(s, f, ',');) fields.push_back(trim(f));
     while (!fields.empty() && fields.back().empty()) fields.pop_back();  // SCALE-Sim's trailing comma
     if (fields.empty() || fields[0].empty() || fields[0][0] == '#') continue;
     if (number == 1 && fields.size() >= 4 && !std::isdigit(static_cast<unsigned char>(fields[1][0]))) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 
+#include "../text.h"
 #include "buffers.h"
 #include "dataflow.h"
 #include "nibble/models/error.h"
@@ -16,12 +17,6 @@ namespace {
 std::string lowercase(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
-}
-
-std::string trim(const std::string& s) {
-  const size_t first = s.find_first_not_of(" \t\r");
-  if (first == std::string::npos) return "";
-  return s.substr(first, s.find_last_not_of(" \t\r") + 1 - first);
 }
 
 // An INI file as Python's configparser reads it: keys are case-insensitive, `:` or `=`
