@@ -112,13 +112,23 @@ int run_sim(const Args& args) {
                         vm.count("csv") ? vm["csv"].as<std::string>() : "");
   }
   if (vm.count("csv")) throw Error("sim: --csv needs --scalesim (use --json with --hw)");
-  for (const char* needed : {"hw", "a-format", "w-format"}) {
-    if (!vm.count(needed)) throw Error(std::string("sim: --") + needed + " is required (or give --scalesim)");
-  }
+  if (!vm.count("hw")) throw Error("sim: --hw is required (or give --scalesim)");
   const HardwareConfig hw = load_hardware(vm["hw"].as<std::string>());
   const std::vector<Gemm> gemms = load_gemms(vm["gemms"].as<std::string>());
-  const auto a = make_format(vm["a-format"].as<std::string>());
-  const auto w = make_format(vm["w-format"].as<std::string>());
+  // Operand formats: the flags, else the format the hardware's DPUs are built for.
+  const auto operand_format = [&](const char* flag) {
+    if (!vm.count(flag) && hw.dpu_format.empty()) {
+      throw Error(std::string("sim: --") + flag + " is required (the hardware names no dpu format)");
+    }
+    auto format = make_format(vm.count(flag) ? vm[flag].as<std::string>() : hw.dpu_format);
+    if (!hw.dpu_format.empty() && format->info().name != hw.dpu_format) {
+      throw Error(std::string("sim: --") + flag + " " + format->info().name + " does not run on DPUs built for " +
+                  hw.dpu_format);
+    }
+    return format;
+  };
+  const auto a = operand_format("a-format");
+  const auto w = operand_format("w-format");
 
   const EnergyTable table = load_energy(vm["energy"].as<std::string>());
   std::vector<GemmStats> stats;

@@ -15,6 +15,7 @@
 #include "nibble/models/bcq.h"
 #include "nibble/models/dot.h"
 #include "nibble/models/error.h"
+#include "nibble/models/registry.h"
 #include "nibble/models/scale.h"
 
 namespace nibble {
@@ -72,7 +73,14 @@ HardwareConfig load_hardware(const std::string& path) {
     read(path, array, "cols", hw.cols, 1);
   }
   if (const auto dpu = root["dpu"]) {
-    check_keys(path, dpu, {"lanes", "initiation_interval", "latency", "clear_cycles"}, "dpu");
+    check_keys(path, dpu, {"format", "lanes", "initiation_interval", "latency", "clear_cycles"}, "dpu");
+    if (const YAML::Node format = dpu["format"]) {
+      try {
+        hw.dpu_format = make_format(format.as<std::string>())->info().name;
+      } catch (const std::exception& e) {
+        fail_at(path, format.Mark(), std::string("dpu format: ") + e.what());
+      }
+    }
     read(path, dpu, "lanes", hw.dpu_lanes, 0);
     read(path, dpu, "initiation_interval", hw.dpu_initiation_interval, 1);
     read(path, dpu, "latency", hw.dpu_latency, 0);

@@ -186,6 +186,17 @@ TEST(Cli, SimPrintsATableAndJson) {
   EXPECT_EQ(e.code, 2);
   EXPECT_EQ(lines(e.err), 1) << e.err;
   EXPECT_NE(e.err.find(":1: unknown key 'colz'"), std::string::npos) << e.err;
+  // DPUs built for one format: it is the operands' default, and other formats are refused.
+  const std::string nv = temp("nv.yaml");
+  std::ofstream(nv) << "array: {rows: 8, cols: 8}\ndpu: {format: nvfp4}\n";
+  const std::string layer = src + "/sim/configs/llama2_7b_prefill_layer.csv";
+  const CliRun d = nibble("sim --hw " + nv + " --gemms " + layer);
+  EXPECT_EQ(d.code, 0) << d.err;
+  EXPECT_NE(d.out.find("dpu_nv:a=nvfp4:b=nvfp4"), std::string::npos) << d.out;
+  const CliRun m = nibble("sim --hw " + nv + " --gemms " + layer + " --a-format mxfp4 --w-format mxfp4");
+  EXPECT_EQ(m.code, 2);
+  EXPECT_EQ(lines(m.err), 1) << m.err;
+  EXPECT_NE(m.err.find("does not run on DPUs built for nvfp4"), std::string::npos) << m.err;
 }
 
 TEST(Cli, SimScaleSimModeWritesComputeReport) {
@@ -200,7 +211,7 @@ TEST(Cli, SimScaleSimModeWritesComputeReport) {
   a << ours.rdbuf();
   b << theirs.rdbuf();
   EXPECT_EQ(a.str(), b.str());
-  for (const std::string args : {"--scalesim " + golden + "is_user.cfg --gemms " + golden + "gemms.csv --a-format mxfp4",
+  for (const std::string& args : {"--scalesim " + golden + "is_user.cfg --gemms " + golden + "gemms.csv --a-format mxfp4",
                                  "--gemms " + golden + "gemms.csv --csv " + csv,
                                  "--scalesim " + golden + "nope.cfg --gemms " + golden + "gemms.csv"}) {
     const CliRun e = nibble("sim " + args);

@@ -182,11 +182,12 @@ std::string write(const std::string& name, const std::string& text) {
 
 TEST(Accelerator, HardwareYamlAndErrorsWithLines) {
   const HardwareConfig hw = load_hardware(write("ok.yaml",
-      "clock_ghz: 1.5\narray: {rows: 8, cols: 4}\ndpu: {latency: 5}\nbuffers: {a_kib: 64, w_kib: 32}\n"
+      "clock_ghz: 1.5\narray: {rows: 8, cols: 4}\ndpu: {format: nvfp4, latency: 5}\nbuffers: {a_kib: 64, w_kib: 32}\n"
       "dram: {bytes_per_cycle: 32, latency: 50}\n"));
   EXPECT_EQ(hw.rows, 8);
   EXPECT_EQ(hw.cols, 4);
   EXPECT_EQ(hw.dpu_latency, 5);
+  EXPECT_EQ(hw.dpu_format, "nvfp4");
   EXPECT_EQ(hw.a_buffer_bytes, 64 * 1024);
   EXPECT_EQ(hw.w_buffer_bytes, 32 * 1024);
   EXPECT_EQ(hw.dram_latency, 50);
@@ -194,6 +195,7 @@ TEST(Accelerator, HardwareYamlAndErrorsWithLines) {
       {write("key.yaml", "clock_ghz: 1\narray: {rows: 8, colz: 4}\n"), ":2: unknown key 'colz'"},
       {write("num.yaml", "dpu:\n  latency: fast\n"), ":2: 'latency' is not a number"},
       {write("neg.yaml", "array: {rows: 0}\n"), ":1: 'rows' must be >= 1"},
+      {write("fmt.yaml", "clock_ghz: 1\ndpu: {format: mxfp5}\n"), ":2: dpu format: unknown format 'mxfp5'"},
       {write("syntax.yaml", "array: {rows: 8\n"), "malformed YAML"},
       {"/nonexistent/hw.yaml", "cannot open"}};
   for (const auto& [path, expected] : bad) {

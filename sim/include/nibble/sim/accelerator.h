@@ -17,6 +17,7 @@ struct HardwareConfig {
   double clock_ghz = 1.0;
   int rows = 16;                     // R: DPUs along M
   int cols = 16;                     // C: DPUs along N
+  std::string dpu_format;            // the format the DPUs are built for ("": any)
   int dpu_lanes = 0;                 // element pairs a DPU multiplies per cycle (0: a block)
   int dpu_initiation_interval = 1;   // cycles between two block-pair issues at full lanes
   int dpu_latency = 3;               // cycles from a block pair to its accumulation
@@ -36,11 +37,11 @@ struct HardwareConfig {
 // Reads a hardware description (YAML; keys as in HardwareConfig, buffers in KiB):
 //   clock_ghz: 1.0
 //   array: {rows: 16, cols: 16}
-//   dpu: {lanes: 32, initiation_interval: 1, latency: 3, clear_cycles: 0}
+//   dpu: {format: mxfp4, lanes: 32, initiation_interval: 1, latency: 3, clear_cycles: 0}
 //   buffers: {a_kib: 256, w_kib: 256, o_kib: 64,
 //             a_banks: 8, a_bank_bytes: 16, w_banks: 8, w_bank_bytes: 16}
 //   dram: {bytes_per_cycle: 64, latency: 100}
-// Unknown keys and bad values are nibble::Errors naming the file and line.
+// Unknown keys, bad values and unknown formats are nibble::Errors naming the file and line.
 HardwareConfig load_hardware(const std::string& path);
 
 struct Gemm {
