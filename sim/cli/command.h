@@ -22,6 +22,7 @@ int run_calibrate(const Args& args);
 int run_cosim(const Args& args);
 int run_area(const Args& args);
 int run_sim(const Args& args);
+int run_models(const Args& args);
 
 // Parses a subcommand's options. Returns false (after printing usage) for --help.
 // Unknown options, missing required ones and bad values throw, and main reports them.

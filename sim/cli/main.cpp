@@ -20,7 +20,8 @@ constexpr Command kCommands[] = {
      run_calibrate},
     {"cosim", "co-simulate a Verilated RTL unit against the golden model", run_cosim},
     {"area", "synthesize an RTL unit configuration with Yosys and print its area", run_area},
-    {"sim", "timing of GEMMs on a DPU array (tile-level model)", run_sim},
+    {"models", "list the LLM model zoo with parameter counts", run_models},
+    {"sim", "an LLM workload (or a GEMM list) on a DPU array: time, energy, traffic, area", run_sim},
 };
 
 void print_usage() {

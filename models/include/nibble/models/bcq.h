@@ -27,26 +27,13 @@
 #include <string>
 #include <vector>
 
+#include "nibble/models/bcq_params.h"
 #include "nibble/models/block_format.h"
 #include "nibble/models/tensor.h"
 
 namespace nibble {
 
-struct BcqParams {
-  int block = 8;          // L_b, 2..32
-  int array = 64;         // L_A, a multiple of L_b
-  int codebooks = 16;     // N_c, 1..64
-  int index_bits = 4;     // b, 1..4: 2^b entries per codebook
-  int entry_bits = 6;     // e, 2..8: signed integer grid of the entries
-  bool float_entries = false;
-  std::string scale = "ue4m3";  // ue4m3 | e8m0 | bf16 | fp32
 
-  int entries() const { return 1 << index_bits; }
-  int selector_bits() const;
-  int grid_max() const { return (1 << (entry_bits - 1)) - 1; }  // M
-  std::string name() const;  // canonical "bcq:..." with the non-default parameters
-  bool operator==(const BcqParams&) const = default;
-};
 
 // N_c codebooks of 2^b entries each, each codebook sorted ascending.
 struct Codebooks {
