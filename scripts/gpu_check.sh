@@ -75,7 +75,8 @@ if [ "$mode" = gpu ]; then
   progress "nvcc: $nvcc_version"
   command -v nvidia-smi >/dev/null || fail "nvidia-smi not found: no GPU driver on this machine"
   nvidia-smi >"$out/nvidia-smi.log" 2>&1 || fail "nvidia-smi failed: no usable GPU (see $out/nvidia-smi.log)"
-  device=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | head -1)
+  device=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | head -1) ||
+    fail "nvidia-smi --query-gpu failed"
   cuda=$(grep -o 'CUDA Version: [0-9.]*' "$out/nvidia-smi.log" || echo "CUDA Version: unknown")
   progress "device: $device; $cuda"
   configure+=("-DCMAKE_CUDA_COMPILER=$nvcc" -DCMAKE_CUDA_ARCHITECTURES=90a-real)
