@@ -68,6 +68,21 @@ TEST(Cli, BadInputExitsTwoWithOneLine) {
   }
 }
 
+TEST(Cli, NoArgumentsPrintsUsageAndExitsTwo) {
+  const CliRun none = nibble("");
+  EXPECT_EQ(none.code, 2);
+  for (const char* command : {"formats", "quantize", "eval", "calibrate", "cosim", "area", "sim"}) {
+    EXPECT_NE(none.out.find(std::string("\n  ") + command + " "), std::string::npos)
+        << command << " missing from the usage:\n" << none.out;
+  }
+  const CliRun help = nibble("--help");
+  EXPECT_EQ(help.code, 0);
+  EXPECT_EQ(help.out, none.out);
+  const CliRun unknown = nibble("frobnicate");
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_EQ(unknown.err, "nibble: error: unknown command 'frobnicate' (run nibble --help)\n");
+}
+
 TEST(Cli, QuantizeWritesTheLibrarysDequantization) {
   const Matrix m = synthetic_tensor("llm-act", 8, 100, 2);
   const std::string in = temp("in.npy"), out = temp("q.npy"), packed = temp("q.bin");

@@ -229,8 +229,8 @@ class BcqFormat final : public BlockFormat {
         }
         const std::uint32_t code = scaler.scale_code(bits_float(amax));
         store_scale(scale_out, q.scale_bytes, code);
-        const float multiplier = scaler.multiplier(code);
-        for (int i = 0; i < params_.array; ++i) y[i] = i < n ? v[i] * multiplier : 0.0f;
+        const float divisor = scaler.divisor(code);
+        for (int i = 0; i < params_.array; ++i) y[i] = i < n ? v[i] / divisor : 0.0f;
         std::uint8_t* selectors = q.aux.data() + index * q.aux_bytes;
         for (int b = 0; b < selectors_per_array; ++b) {
           const int book = encoder_.encode_block(y.data() + b * params_.block, params_.block,

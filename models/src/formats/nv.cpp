@@ -95,6 +95,11 @@ class NvFormat final : public BlockFormat {
           if (row_scales[b] == spec::kUE4M3.nan_code()) factor[b] = 0;
         }
         encode_e2m1_blocks(x.row(r), first, block, factor.data(), rounding_, row_codes);
+        for (std::int64_t b = 0; b < first; ++b) {  // x * 0 left -0 codes for negative x
+          if (row_scales[b] == spec::kUE4M3.nan_code()) {
+            std::fill_n(row_codes + b * block / 2, block / 2, std::uint8_t{0});
+          }
+        }
       }
       for (std::int64_t b = first; b < blocks; ++b) {
         if (row_scales[b] == spec::kUE4M3.nan_code()) continue;  // codes stay 0

@@ -14,7 +14,9 @@
 // amax A_j gets  s_j = RNE_scale(A_j / M / g)  so that its amax lands on the edge of the grid;
 // with UE4M3 scales (default) g = tensor_amax / (448 * M) is a per-tensor FP32 factor as in
 // NVFP4 and s_j is clamped to [2^-9, 448] (the positive UE4M3 range); with E8M0, BF16 or FP32
-// scales g = 1. Scalars are encoded in the scaled domain y = x / (s_j * g).
+// scales g = 1, and an E8M0 scale is the power of two at or above A_j / M (rounded up, so no
+// scalar lands beyond the grid). Scalars are encoded in the scaled domain y = x / (s_j * g)
+// (an FP32 division).
 // Encoding. Per block, the codebook with the least squared error over its L_b scalars is
 // chosen exhaustively (ties: the lowest codebook index); per scalar, the nearest entry
 // (ties: the larger entry). NaN/Inf in a block array: NaN scale, the array dequantizes NaN;
