@@ -58,7 +58,7 @@ TEST(CodebookJson, MalformedFilesAreOneLineErrors) {
       {write("type.json", "{\"schema_version\": 1, \"format\": \"bcq:nc=1\", \"codebooks\": [[\"a\"]]}"), ""},
   };
   for (const auto& [path, expected] : cases) {
-    expect_error([&] { load_codebooks(path); }, {expected, path});
+    expect_error([&, path = path] { load_codebooks(path); }, {expected, path});
   }
 }
 

@@ -122,7 +122,7 @@ TEST(Npy, MalformedFilesAreOneLineErrors) {
       {write_raw("long.npy", "{'descr': '<f4', 'fortran_order': False," + std::string(40000, ' ') + "'shape': (2, 3), }", data, 2), "needs 24 bytes"},
   };
   for (const auto& [path, expected] : cases) {
-    expect_error([&] { read_npy(path); }, {expected, path});
+    expect_error([&, path = path] { read_npy(path); }, {expected, path});
   }
   // A short file cut inside the magic.
   const std::string stub = temp_path("stub.npy");
