@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "nibble/models/bits.h"
 #include "nibble/models/dot.h"
 #include "nibble/models/error.h"
 #include "nibble/models/registry.h"
@@ -211,6 +212,18 @@ TEST(IntGroupHandWorked, Asymmetric) {
   EXPECT_EQ(r.deq.data[1], -1);
   EXPECT_EQ(r.deq.data[2], 4);
   EXPECT_EQ(r.deq.data[3], 0);  // zero is exact
+}
+
+TEST(IntGroupHandWorked, AsymmetricRangeBeyondFltMax) {
+  // hi - lo = 6e38 overflows float (found by fuzz_format): the scale is (hi - lo) / 15 = 4e37
+  // with FP32 scales, and every value is within one scale step; FP16 saturates at 65504.
+  const Matrix x = row_of({3e38f, -3e38f, 1.0f}, 32);
+  const auto fp32 = run("int4_g32_asym:scale=fp32", x);
+  const float step = static_cast<float>(6e38 / 15);
+  EXPECT_EQ(bits_float(load_scale(fp32.q.scales.data(), 4)), step);
+  for (int i = 0; i < 3; ++i) EXPECT_LE(std::fabs(fp32.deq.data[i] - x.data[i]), step) << i;
+  const auto fp16 = run("int4_g32_asym", x);
+  for (float v : fp16.deq.data) EXPECT_TRUE(std::isfinite(v));
 }
 
 TEST(IntGroupHandWorked, ZeroGroupAndScaleFormats) {
