@@ -1,6 +1,8 @@
 #pragma once
 // The BCQ encoder shared by the format (bcq.cpp) and LO-BCQ calibration (bcq_calibrate.cpp).
+#include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "nibble/models/bcq.h"
@@ -18,7 +20,12 @@ class BcqScaler {
   const ScaleSpec& spec() const { return spec_; }
   // Scale code for an array with largest magnitude `amax` (finite).
   std::uint32_t scale_code(float amax) const;
-  float multiplier(std::uint32_t code) const { return 1.0f / (spec_.decode(code) * g_); }
+  // Capped at FLT_MAX: for arrays of subnormals, s g can underflow and 1 / (s g) overflow,
+  // and Inf would turn their zeros into NaN (0 x Inf). Capped, zeros stay zero and the
+  // others still land on the grid's ends.
+  float multiplier(std::uint32_t code) const {
+    return std::min(1.0f / (spec_.decode(code) * g_), std::numeric_limits<float>::max());
+  }
 
  private:
   ScaleSpec spec_;
