@@ -14,6 +14,8 @@ namespace {
 
 // Version of the CSV columns below; bump it when they change.
 constexpr int kEvalSchemaVersion = 1;
+// Each (format, distribution) pair holds its tensor and its dequantization at once, per thread.
+constexpr std::int64_t kMaxEvalElements = std::int64_t{1} << 28;
 
 std::string join(const std::vector<std::string>& parts) {
   std::string s;
@@ -43,11 +45,17 @@ int run_eval(const Args& args) {
   if (request.formats.empty()) throw Error("--formats is empty");
   if (request.distributions.empty()) throw Error("--dist is empty");
   if (request.rows <= 0 || request.cols <= 0) throw Error("--rows and --cols must be positive");
+  if (request.rows > kMaxEvalElements / request.cols) {
+    throw Error("--rows x --cols = " + std::to_string(request.rows) + " x " +
+                std::to_string(request.cols) + " exceeds " + std::to_string(kMaxEvalElements) +
+                " elements (1 GiB of float32 per tensor)");
+  }
+  require_threads(request.threads);
 
+  Outputs outputs;
   std::ofstream csv;
-  if (vm.count("csv")) {  // open first: a bad path fails before the work, not after
-    csv.open(vm["csv"].as<std::string>());
-    if (!csv) throw Error(vm["csv"].as<std::string>() + ": cannot open file for writing");
+  if (vm.count("csv")) {  // opened first: a bad path fails before the work, not after
+    csv.open(outputs.add(vm["csv"].as<std::string>()));
   }
   const bool terminal = isatty(STDERR_FILENO);
   const auto rows = evaluate(request, [&](int done, int total) {
@@ -85,6 +93,7 @@ int run_eval(const Args& args) {
     csv.close();
     if (!csv) throw Error(vm["csv"].as<std::string>() + ": write failed");
   }
+  outputs.commit();
   return 0;
 }
 

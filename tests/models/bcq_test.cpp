@@ -135,6 +135,20 @@ TEST(Bcq, NaNAndZeroArrays) {
   EXPECT_FALSE(std::isnan(d.data[0]));
 }
 
+TEST(Bcq, SubnormalArraysStayFinite) {
+  // Found by fuzz_format: a tensor of subnormals (amax 2.3e-38) makes s x g underflow, and
+  // 0 x (1 / 0) turned its zeros into NaN; with E8M0 or BF16 scales s itself underflows.
+  // (Zeros need not stay zero: the default codebooks hold no 0 entry.)
+  Matrix x(1, 64);
+  x.data[0] = 8.15e-41f;
+  x.data[2] = 2.34e-38f;
+  for (const char* name : {"bcq:lb=4", "bcq:scale=e8m0", "bcq:scale=bf16", "bcq:scale=fp32"}) {
+    const auto f = make_format(name);
+    const Matrix d = f->dequantize(f->quantize(x));
+    for (int i = 0; i < 64; ++i) ASSERT_TRUE(std::isfinite(d.data[i])) << name << " " << i;
+  }
+}
+
 TEST(LoBcq, MseNeverRisesAndIsThreadIndependent) {
   const Matrix x = random_matrix(64, 1024, 6);
   const BcqParams p;

@@ -59,8 +59,11 @@ class IntGroupFormat final : public BlockFormat {
           store_scale(scale_out, q.scale_bytes, scale_.nan_code());
           continue;
         }
-        const float range = asymmetric_ ? (hi - lo) / static_cast<float>(levels)
-                                        : std::max(hi, -lo) / static_cast<float>(qmax);
+        // hi - lo in double: in float it overflows to Inf for finite groups spanning more than
+        // FLT_MAX (e.g. -2e38 and 2e38), and the quotient (at most 2/3 FLT_MAX) fits again.
+        const float range =
+            asymmetric_ ? static_cast<float>((static_cast<double>(hi) - lo) / levels)
+                        : std::max(hi, -lo) / static_cast<float>(qmax);
         const std::uint32_t code =
             range > 0 ? scale_.encode_positive(range) : scale_.smallest_positive();
         store_scale(scale_out, q.scale_bytes, code);
