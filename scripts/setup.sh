@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  cmake g++ make ccache pkg-config
+  cmake g++ make ccache pkg-config libopenblas-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-program-options-dev nlohmann-json3-dev libyaml-cpp-dev libsqlite3-dev
   libsystemc-dev verilator yosys zlib1g-dev
