@@ -9,10 +9,6 @@
 namespace nibble {
 namespace {
 
-Matrix fake_quantize(const BlockFormat& format, MatrixView x) {
-  return format.dequantize(format.quantize(x));
-}
-
 Matrix transpose(MatrixView x) {
   Matrix t(x.cols, x.rows);
   for (std::int64_t r = 0; r < x.rows; ++r) {
@@ -26,8 +22,8 @@ class PerTokenKv final : public KvFormat {
  public:
   explicit PerTokenKv(std::shared_ptr<const BlockFormat> format) : format_(std::move(format)) {}
   std::string name() const override { return format_->info().name; }
-  Matrix quantize_keys(MatrixView keys) const override { return fake_quantize(*format_, keys); }
-  Matrix quantize_values(MatrixView values) const override { return fake_quantize(*format_, values); }
+  Matrix quantize_keys(MatrixView keys) const override { return fake_quantize(format_.get(), keys); }
+  Matrix quantize_values(MatrixView values) const override { return fake_quantize(format_.get(), values); }
   double bits_per_element() const override { return format_->info().bits_per_element; }
 
  private:
@@ -47,9 +43,9 @@ class KiviKv final : public KvFormat {
   // Per channel: a channel's values over the tokens are a row of K^T, cut into token groups.
   Matrix quantize_keys(MatrixView keys) const override {
     const Matrix t = transpose(keys);
-    return transpose(fake_quantize(*groups_, t));
+    return transpose(fake_quantize(groups_.get(), t));
   }
-  Matrix quantize_values(MatrixView values) const override { return fake_quantize(*groups_, values); }
+  Matrix quantize_values(MatrixView values) const override { return fake_quantize(groups_.get(), values); }
   std::int64_t quantized_tokens(std::int64_t cached) const override {
     return std::max<std::int64_t>(0, cached - residual_) / group_ * group_;
   }
@@ -70,11 +66,7 @@ class KiviKv final : public KvFormat {
 
 }  // namespace
 
-Matrix KvFormat::full_precision(MatrixView x) const {
-  Matrix m(x.rows, x.cols);
-  std::copy(x.data, x.data + x.rows * x.cols, m.data.begin());
-  return m;
-}
+Matrix KvFormat::full_precision(MatrixView x) const { return fake_quantize(nullptr, x); }
 
 std::shared_ptr<const KvFormat> make_kv_format(std::string_view name) {
   FormatOptions options(name);

@@ -2,11 +2,15 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 
 #include "command.h"
 #include "nibble/models/error.h"
 #include "nibble/models/registry.h"
 #include "nibble/workloads/evaluate.h"
+#include "nibble/workloads/gemm_accuracy.h"
+#include "nibble/workloads/npy.h"
+#include "nibble/workloads/safetensors.h"
 #include "nibble/workloads/synthetic.h"
 
 namespace nibble::cli {
@@ -14,11 +18,65 @@ namespace {
 
 // Version of the CSV columns below; bump it when they change.
 constexpr int kEvalSchemaVersion = 1;
+constexpr int kGemmSchemaVersion = 1;
 
 std::string join(const std::vector<std::string>& parts) {
   std::string s;
   for (const auto& p : parts) s += (s.empty() ? "" : ",") + p;
   return s;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The tensors of --in: every tensor of a .safetensors file whose name matches the glob, or
+// the one tensor of an .npy file.
+std::vector<NamedTensor> read_tensors(const std::string& path, const std::string& glob) {
+  if (!ends_with(path, ".safetensors")) return {{path, read_npy(path)}};
+  const SafetensorsFile file(path);
+  std::vector<NamedTensor> tensors;
+  for (const SafetensorsEntry* e : file.match(glob)) tensors.push_back({e->name, file.read(*e)});
+  if (tensors.empty()) throw Error(path + ": no tensor matches '" + glob + "'");
+  return tensors;
+}
+
+struct GemmRow {
+  std::string format;
+  GemmError error;
+};
+
+// --gemm: both operands in each format; synthetic llm-act x llm-weight unless files are given.
+void run_gemm(const std::vector<std::string>& formats, const std::vector<std::string>& files,
+              const EvalRequest& request, std::ofstream& csv) {
+  if (!files.empty() && files.size() != 2) throw Error("--gemm takes no file or two (X.npy W.npy)");
+  const Matrix x = files.empty() ? synthetic_tensor("llm-act", request.rows, request.cols, request.seed)
+                                 : read_npy(files[0]);
+  const Matrix w = files.empty() ? synthetic_tensor("llm-weight", request.rows, request.cols, request.seed + 1)
+                                 : read_npy(files[1]);
+  const std::string source = files.empty() ? "llm-act x llm-weight" : files[0] + " x " + files[1];
+  std::vector<GemmRow> rows;
+  for (const std::string& name : formats) {
+    const auto format = make_format(name);
+    rows.push_back({format->info().name, gemm_error(x, w, format.get(), format.get())});
+  }
+  std::printf("GEMM Y = X W^T, X %lld x %lld, W %lld x %lld (%s); both operands quantized, FP32 "
+              "sgemm vs FP64\n", static_cast<long long>(x.rows), static_cast<long long>(x.cols),
+              static_cast<long long>(w.rows), static_cast<long long>(w.cols), source.c_str());
+  std::printf("%-24s %10s %12s %12s\n", "format", "snr_db", "mse", "max_abs_err");
+  for (const GemmRow& r : rows) {
+    std::printf("%-24s %10.3f %12.5g %12.5g\n", r.format.c_str(), r.error.snr_db, r.error.mse, r.error.max_abs_error);
+  }
+  if (!csv.is_open()) return;
+  csv << "schema_version,format,source,m,n,k,snr_db,mse,max_abs_error\n";
+  for (const GemmRow& r : rows) {
+    char line[512];
+    std::snprintf(line, sizeof line, "%d,%s,%s,%lld,%lld,%lld,%.6f,%.9g,%.9g\n", kGemmSchemaVersion,
+                  r.format.c_str(), source.c_str(), static_cast<long long>(x.rows),
+                  static_cast<long long>(w.rows), static_cast<long long>(x.cols), r.error.snr_db,
+                  r.error.mse, r.error.max_abs_error);
+    csv << line;
+  }
 }
 
 }  // namespace
@@ -27,10 +85,15 @@ int run_eval(const Args& args) {
   namespace po = boost::program_options;
   EvalRequest request;
   std::string formats = join(listed_formats()), dists = join(synthetic_distributions());
+  std::string glob = "*";
   po::options_description options("eval options");
   options.add_options()
       ("formats", po::value<std::string>(&formats)->default_value(formats), "comma-separated formats")
       ("dist", po::value<std::string>(&dists)->default_value(dists), "comma-separated distributions")
+      ("in", po::value<std::string>(), "evaluate real tensors: a .safetensors or .npy file")
+      ("tensors", po::value<std::string>(&glob)->default_value(glob), "with --in .safetensors: tensor name glob")
+      ("gemm", po::value<std::vector<std::string>>()->multitoken()->zero_tokens(),
+       "GEMM-output SNR of X W^T: X.npy W.npy (none: synthetic llm-act x llm-weight)")
       ("seed", po::value<std::uint64_t>(&request.seed)->default_value(1), "random seed")
       ("rows", po::value<std::int64_t>(&request.rows)->default_value(256), "rows per tensor")
       ("cols", po::value<std::int64_t>(&request.cols)->default_value(4096), "columns per tensor")
@@ -43,48 +106,74 @@ int run_eval(const Args& args) {
   if (request.formats.empty()) throw Error("--formats is empty");
   if (request.distributions.empty()) throw Error("--dist is empty");
   if (request.rows <= 0 || request.cols <= 0) throw Error("--rows and --cols must be positive");
+  if (vm.count("in") && vm.count("gemm")) throw Error("--in and --gemm are separate modes; give one");
 
   std::ofstream csv;
   if (vm.count("csv")) {  // open first: a bad path fails before the work, not after
     csv.open(vm["csv"].as<std::string>());
     if (!csv) throw Error(vm["csv"].as<std::string>() + ": cannot open file for writing");
   }
+  const auto finish_csv = [&] {
+    if (!csv.is_open()) return;
+    csv.close();
+    if (!csv) throw Error(vm["csv"].as<std::string>() + ": write failed");
+  };
+  if (vm.count("gemm")) {
+    run_gemm(request.formats, vm["gemm"].as<std::vector<std::string>>(), request, csv);
+    finish_csv();
+    return 0;
+  }
   const bool terminal = isatty(STDERR_FILENO);
-  const auto rows = evaluate(request, [&](int done, int total) {
+  const auto progress = [&](int done, int total) {
     if (terminal) std::fprintf(stderr, "\reval: %d/%d", done, total);
-  });
+  };
+  std::vector<EvalRow> rows;
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> shapes;  // of --in tensors
+  if (vm.count("in")) {
+    const std::string path = vm["in"].as<std::string>();
+    const std::vector<NamedTensor> tensors = read_tensors(path, glob);
+    std::vector<MatrixView> views;
+    for (const NamedTensor& t : tensors) views.emplace_back(t.tensor);
+    for (const NamedTensor& t : tensors) shapes[t.name] = {t.tensor.rows, t.tensor.cols};
+    rows = evaluate_tensors(request.formats, tensors, views, "the evaluated tensors themselves",
+                            request.seed, request.threads, progress);
+  } else {
+    rows = evaluate(request, progress);
+  }
   if (terminal) std::fprintf(stderr, "\n");
 
-  std::printf("%-24s %-11s %8s %10s %12s %12s\n", "format", "dist", "bits/el", "qsnr_db", "mse",
-              "max_abs_err");
+  std::printf("%-24s %-11s %8s %10s %12s %12s\n", "format", vm.count("in") ? "tensor" : "dist",
+              "bits/el", "qsnr_db", "mse", "max_abs_err");
   for (const EvalRow& r : rows) {
     std::printf("%-24s %-11s %8.4f %10.3f %12.5g %12.5g\n", r.format.c_str(),
                 r.distribution.c_str(), r.bits_per_element, r.error.qsnr_db, r.error.mse,
                 r.error.max_abs_error);
   }
   for (const EvalRow& r : rows) {
-    if (!r.note.empty() && r.distribution == request.distributions.front()) {
+    if (!r.note.empty() && r.distribution == rows.front().distribution) {
       std::printf("%s: %s\n", r.format.c_str(), r.note.c_str());
     }
   }
-  std::printf("tensors: %lld x %lld per distribution, seed %llu\n",
-              static_cast<long long>(request.rows), static_cast<long long>(request.cols),
-              static_cast<unsigned long long>(request.seed));
+  if (!vm.count("in")) {
+    std::printf("tensors: %lld x %lld per distribution, seed %llu\n",
+                static_cast<long long>(request.rows), static_cast<long long>(request.cols),
+                static_cast<unsigned long long>(request.seed));
+  }
   if (csv.is_open()) {
     csv << "schema_version,format,distribution,bits_per_element,qsnr_db,mse,max_abs_error,rows,"
            "cols,seed\n";
     char line[512];
     for (const EvalRow& r : rows) {
+      const auto shape = vm.count("in") ? shapes.at(r.distribution) : std::pair{request.rows, request.cols};
       std::snprintf(line, sizeof line, "%d,%s,%s,%.6f,%.6f,%.9g,%.9g,%lld,%lld,%llu\n",
                     kEvalSchemaVersion, r.format.c_str(), r.distribution.c_str(),
                     r.bits_per_element, r.error.qsnr_db, r.error.mse, r.error.max_abs_error,
-                    static_cast<long long>(request.rows), static_cast<long long>(request.cols),
+                    static_cast<long long>(shape.first), static_cast<long long>(shape.second),
                     static_cast<unsigned long long>(request.seed));
       csv << line;
     }
-    csv.close();
-    if (!csv) throw Error(vm["csv"].as<std::string>() + ": write failed");
   }
+  finish_csv();
   return 0;
 }
 

@@ -11,16 +11,6 @@
 namespace nibble {
 namespace {
 
-Matrix copy_of(MatrixView x) {
-  Matrix m(x.rows, x.cols);
-  std::copy(x.data, x.data + x.rows * x.cols, m.data.begin());
-  return m;
-}
-
-Matrix fake_quantize(const BlockFormat* format, MatrixView x) {
-  return format ? format->dequantize(format->quantize(x)) : copy_of(x);
-}
-
 // run.c's rmsnorm, row by row.
 Matrix rmsnorm(const Matrix& x, const float* weight) {
   Matrix out(x.rows, x.cols);
@@ -112,7 +102,7 @@ Matrix LlamaModel::forward(const std::vector<int>& tokens, std::vector<LayerActi
     Matrix q = matmul_nt(xq, w.wq), k = matmul_nt(xq, w.wk);
     const Matrix v = matmul_nt(xq, w.wv);
     rope(q, k, hs);
-    const Matrix k_old = kv ? kv->quantize_keys(k) : copy_of(k), v_old = kv ? kv->quantize_values(v) : copy_of(v);
+    const Matrix k_old = kv ? kv->quantize_keys(k) : fake_quantize(nullptr, k), v_old = kv ? kv->quantize_values(v) : fake_quantize(nullptr, v);
     const Matrix k_new = mixed ? kv->full_precision(k) : Matrix(), v_new = mixed ? kv->full_precision(v) : Matrix();
 
     Matrix out(T, c.dim);
@@ -166,7 +156,7 @@ Matrix LlamaModel::forward(const std::vector<int>& tokens, std::vector<LayerActi
     }
     add_into(x, matmul_nt(fake_quantize(act, hidden), w.w2));
     if (capture) {
-      (*capture)[static_cast<size_t>(l)] = {xb, std::move(q), std::move(k), copy_of(v), std::move(out), xf, std::move(hidden)};
+      (*capture)[static_cast<size_t>(l)] = {xb, std::move(q), std::move(k), fake_quantize(nullptr, v), std::move(out), xf, std::move(hidden)};
     }
   }
   const Matrix final_norm = rmsnorm(x, checkpoint_->rms_final());

@@ -1,0 +1,33 @@
+#include "nibble/workloads/gemm_accuracy.h"
+
+#include <cmath>
+#include <limits>
+
+#include "nibble/models/blas.h"
+#include "nibble/models/error.h"
+
+namespace nibble {
+GemmError gemm_error(MatrixView x, MatrixView w, const BlockFormat* x_format,
+                     const BlockFormat* w_format) {
+  if (x.cols != w.cols) {
+    throw Error("GEMM operands disagree on K: X is " + std::to_string(x.rows) + " x " + std::to_string(x.cols) +
+                ", W is " + std::to_string(w.rows) + " x " + std::to_string(w.cols));
+  }
+  const std::vector<double> exact = matmul_nt_f64(x, w);
+  const Matrix y = matmul_nt(fake_quantize(x_format, x), fake_quantize(w_format, w));
+  double signal = 0, noise = 0, max_abs = 0;
+  for (size_t i = 0; i < exact.size(); ++i) {
+    const double e = static_cast<double>(y.data[i]) - exact[i];
+    signal += exact[i] * exact[i];
+    noise += e * e;
+    max_abs = std::isnan(e) ? e : std::max(max_abs, std::fabs(e));
+  }
+  GemmError r;
+  r.mse = noise / static_cast<double>(exact.size());
+  r.max_abs_error = max_abs;
+  r.snr_db = noise == 0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(signal / noise);
+  if (std::isnan(noise) || std::isnan(signal)) r.snr_db = r.mse = r.max_abs_error = std::numeric_limits<double>::quiet_NaN();
+  return r;
+}
+
+}  // namespace nibble
