@@ -6,6 +6,7 @@
 
 #include "command.h"
 #include "nibble/models/error.h"
+#include "nibble/models/kv_format.h"
 #include "nibble/models/registry.h"
 #include "nibble/workloads/evaluate.h"
 #include "nibble/workloads/gemm_accuracy.h"
@@ -18,7 +19,7 @@ namespace {
 
 // Version of the CSV columns below; bump it when they change.
 constexpr int kEvalSchemaVersion = 1;
-constexpr int kGemmSchemaVersion = 1;
+constexpr int kOutputSchemaVersion = 1;  // --gemm and --attention
 
 std::string join(const std::vector<std::string>& parts) {
   std::string s;
@@ -41,10 +42,30 @@ std::vector<NamedTensor> read_tensors(const std::string& path, const std::string
   return tensors;
 }
 
-struct GemmRow {
+struct OutputRow {
   std::string format;
   GemmError error;
 };
+
+// The table (and CSV) of output-level errors: GEMM outputs or attention outputs.
+void report(const std::string& title, const std::string& source, const std::string& shape,
+            const std::vector<OutputRow>& rows, std::ofstream& csv) {
+  std::printf("%s (%s, %s)\n", title.c_str(), source.c_str(), shape.c_str());
+  std::printf("%-28s %10s %12s %12s\n", "format", "snr_db", "mse", "max_abs_err");
+  for (const OutputRow& r : rows) {
+    std::printf("%-28s %10.3f %12.5g %12.5g\n", r.format.c_str(), r.error.snr_db, r.error.mse, r.error.max_abs_error);
+  }
+  if (!csv.is_open()) return;
+  csv << "schema_version,format,source,shape,snr_db,mse,max_abs_error\n";
+  for (const OutputRow& r : rows) {
+    char line[1024];
+    std::snprintf(line, sizeof line, "%d,%s,%s,%s,%.6f,%.9g,%.9g\n", kOutputSchemaVersion, r.format.c_str(),
+                  source.c_str(), shape.c_str(), r.error.snr_db, r.error.mse, r.error.max_abs_error);
+    csv << line;
+  }
+}
+
+std::string shape_of(const Matrix& m) { return std::to_string(m.rows) + "x" + std::to_string(m.cols); }
 
 // --gemm: both operands in each format; synthetic llm-act x llm-weight unless files are given.
 void run_gemm(const std::vector<std::string>& formats, const std::vector<std::string>& files,
@@ -54,29 +75,31 @@ void run_gemm(const std::vector<std::string>& formats, const std::vector<std::st
                                  : read_npy(files[0]);
   const Matrix w = files.empty() ? synthetic_tensor("llm-weight", request.rows, request.cols, request.seed + 1)
                                  : read_npy(files[1]);
-  const std::string source = files.empty() ? "llm-act x llm-weight" : files[0] + " x " + files[1];
-  std::vector<GemmRow> rows;
+  std::vector<OutputRow> rows;
   for (const std::string& name : formats) {
     const auto format = make_format(name);
     rows.push_back({format->info().name, gemm_error(x, w, format.get(), format.get())});
   }
-  std::printf("GEMM Y = X W^T, X %lld x %lld, W %lld x %lld (%s); both operands quantized, FP32 "
-              "sgemm vs FP64\n", static_cast<long long>(x.rows), static_cast<long long>(x.cols),
-              static_cast<long long>(w.rows), static_cast<long long>(w.cols), source.c_str());
-  std::printf("%-24s %10s %12s %12s\n", "format", "snr_db", "mse", "max_abs_err");
-  for (const GemmRow& r : rows) {
-    std::printf("%-24s %10.3f %12.5g %12.5g\n", r.format.c_str(), r.error.snr_db, r.error.mse, r.error.max_abs_error);
+  report("GEMM Y = X W^T, both operands quantized, FP32 sgemm vs FP64",
+         files.empty() ? "llm-act x llm-weight" : files[0] + " x " + files[1],
+         "X " + shape_of(x) + " W " + shape_of(w), rows, csv);
+}
+
+// --attention: each KV format on softmax(Q K^T) V against an FP32 cache.
+void run_attention(const std::vector<std::string>& formats, const std::vector<std::string>& files,
+                   int heads, int kv_heads, std::ofstream& csv) {
+  if (files.size() != 3) throw Error("--attention takes three files (Q.npy K.npy V.npy)");
+  if (heads <= 0 || kv_heads <= 0) throw Error("--heads and --kv-heads must be positive");
+  const Matrix q = read_npy(files[0]), k = read_npy(files[1]), v = read_npy(files[2]);
+  std::vector<OutputRow> rows;
+  for (const std::string& name : formats) {
+    const auto kv = make_kv_format(name);
+    rows.push_back({kv->name(), attention_error(q, k, v, heads, kv_heads, *kv)});
   }
-  if (!csv.is_open()) return;
-  csv << "schema_version,format,source,m,n,k,snr_db,mse,max_abs_error\n";
-  for (const GemmRow& r : rows) {
-    char line[512];
-    std::snprintf(line, sizeof line, "%d,%s,%s,%lld,%lld,%lld,%.6f,%.9g,%.9g\n", kGemmSchemaVersion,
-                  r.format.c_str(), source.c_str(), static_cast<long long>(x.rows),
-                  static_cast<long long>(w.rows), static_cast<long long>(x.cols), r.error.snr_db,
-                  r.error.mse, r.error.max_abs_error);
-    csv << line;
-  }
+  report("attention softmax(Q K^T / sqrt(d)) V through a quantized KV cache vs an FP32 cache",
+         files[0] + " " + files[1] + " " + files[2],
+         "Q " + shape_of(q) + " K/V " + shape_of(k) + " heads " + std::to_string(heads) + "/" + std::to_string(kv_heads),
+         rows, csv);
 }
 
 }  // namespace
@@ -94,6 +117,10 @@ int run_eval(const Args& args) {
       ("tensors", po::value<std::string>(&glob)->default_value(glob), "with --in .safetensors: tensor name glob")
       ("gemm", po::value<std::vector<std::string>>()->multitoken()->zero_tokens(),
        "GEMM-output SNR of X W^T: X.npy W.npy (none: synthetic llm-act x llm-weight)")
+      ("attention", po::value<std::vector<std::string>>()->multitoken(),
+       "KV formats (--formats) on the attention output: Q.npy K.npy V.npy (nibble lm --dump-activations)")
+      ("heads", po::value<int>()->default_value(8), "with --attention: query heads")
+      ("kv-heads", po::value<int>()->default_value(4), "with --attention: KV heads")
       ("seed", po::value<std::uint64_t>(&request.seed)->default_value(1), "random seed")
       ("rows", po::value<std::int64_t>(&request.rows)->default_value(256), "rows per tensor")
       ("cols", po::value<std::int64_t>(&request.cols)->default_value(4096), "columns per tensor")
@@ -106,7 +133,9 @@ int run_eval(const Args& args) {
   if (request.formats.empty()) throw Error("--formats is empty");
   if (request.distributions.empty()) throw Error("--dist is empty");
   if (request.rows <= 0 || request.cols <= 0) throw Error("--rows and --cols must be positive");
-  if (vm.count("in") && vm.count("gemm")) throw Error("--in and --gemm are separate modes; give one");
+  if (vm.count("in") + vm.count("gemm") + vm.count("attention") > 1) {
+    throw Error("--in, --gemm and --attention are separate modes; give one");
+  }
 
   std::ofstream csv;
   if (vm.count("csv")) {  // open first: a bad path fails before the work, not after
@@ -118,8 +147,13 @@ int run_eval(const Args& args) {
     csv.close();
     if (!csv) throw Error(vm["csv"].as<std::string>() + ": write failed");
   };
-  if (vm.count("gemm")) {
-    run_gemm(request.formats, vm["gemm"].as<std::vector<std::string>>(), request, csv);
+  if (vm.count("gemm") || vm.count("attention")) {
+    if (vm.count("gemm")) {
+      run_gemm(request.formats, vm["gemm"].as<std::vector<std::string>>(), request, csv);
+    } else {
+      run_attention(request.formats, vm["attention"].as<std::vector<std::string>>(), vm["heads"].as<int>(),
+                    vm["kv-heads"].as<int>(), csv);
+    }
     finish_csv();
     return 0;
   }

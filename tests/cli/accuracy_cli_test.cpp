@@ -72,10 +72,8 @@ TEST(AccuracyCli, EvalGemmOnFilesAndSynthetic) {
   ASSERT_EQ(r.code, 0) << r.err;
   const auto rows = read_csv(csv);
   ASSERT_EQ(rows.size(), 3u);
-  EXPECT_EQ(rows[1][3], "16");  // m
-  EXPECT_EQ(rows[1][4], "24");  // n
-  EXPECT_EQ(rows[1][5], "256");  // k
-  EXPECT_GT(std::stod(rows[2][6]), std::stod(rows[1][6]) + 10);  // mxint8 far above mxfp4
+  EXPECT_EQ(rows[1][3], "X 16x256 W 24x256");
+  EXPECT_GT(std::stod(rows[2][4]), std::stod(rows[1][4]) + 10);  // mxint8 far above mxfp4
   const CliRun synthetic = nibble("eval --gemm --formats nvfp4 --rows 8 --cols 128");
   ASSERT_EQ(synthetic.code, 0) << synthetic.err;
   EXPECT_NE(synthetic.out.find("llm-act x llm-weight"), std::string::npos);
@@ -126,6 +124,17 @@ TEST(AccuracyCli, LmDumpsActivationsAndRefusesBadInput) {
   EXPECT_EQ(read_npy(dir + "/layer4_ffn_hidden.npy").cols, 352);
   EXPECT_EQ(read_npy(dir + "/layer0_key.npy").rows, 41);
   EXPECT_EQ(read_npy(dir + "/layer0_key.npy").cols, 64);
+  const std::string l0 = dir + "/layer0_";
+  const std::string csv = temp("attention.csv");
+  const CliRun att = nibble("eval --attention " + l0 + "query.npy " + l0 + "key.npy " + l0 +
+                            "value.npy --formats kivi:bits=2:residual=0,kivi:bits=4:residual=0,mxint8 --csv " + csv);
+  ASSERT_EQ(att.code, 0) << att.err;
+  const auto rows = read_csv(csv);
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[1][1], "kivi:residual=0");
+  EXPECT_LT(std::stod(rows[1][4]), std::stod(rows[2][4]));  // 2-bit below 4-bit
+  EXPECT_LT(std::stod(rows[2][4]), std::stod(rows[3][4]));  // 4-bit below 8-bit
+  expect_one_line_error(nibble("eval --attention " + l0 + "query.npy " + l0 + "key.npy --formats mxint8"), "three files");
   expect_one_line_error(nibble("lm --checkpoint " + model + text + " --kv-format kivi:bits=9"), "bits");
   expect_one_line_error(nibble("lm --checkpoint " + model + text + " --w-format mxfp4,nvfp4 --a-format a,b,c"),
                         "same length");

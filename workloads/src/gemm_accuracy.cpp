@@ -5,16 +5,12 @@
 
 #include "nibble/models/blas.h"
 #include "nibble/models/error.h"
+#include "nibble/workloads/lm.h"
 
 namespace nibble {
-GemmError gemm_error(MatrixView x, MatrixView w, const BlockFormat* x_format,
-                     const BlockFormat* w_format) {
-  if (x.cols != w.cols) {
-    throw Error("GEMM operands disagree on K: X is " + std::to_string(x.rows) + " x " + std::to_string(x.cols) +
-                ", W is " + std::to_string(w.rows) + " x " + std::to_string(w.cols));
-  }
-  const std::vector<double> exact = matmul_nt_f64(x, w);
-  const Matrix y = matmul_nt(fake_quantize(x_format, x), fake_quantize(w_format, w));
+namespace {
+
+GemmError output_error(const std::vector<double>& exact, const Matrix& y) {
   double signal = 0, noise = 0, max_abs = 0;
   for (size_t i = 0; i < exact.size(); ++i) {
     const double e = static_cast<double>(y.data[i]) - exact[i];
@@ -28,6 +24,23 @@ GemmError gemm_error(MatrixView x, MatrixView w, const BlockFormat* x_format,
   r.snr_db = noise == 0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(signal / noise);
   if (std::isnan(noise) || std::isnan(signal)) r.snr_db = r.mse = r.max_abs_error = std::numeric_limits<double>::quiet_NaN();
   return r;
+}
+
+}  // namespace
+GemmError gemm_error(MatrixView x, MatrixView w, const BlockFormat* x_format,
+                     const BlockFormat* w_format) {
+  if (x.cols != w.cols) {
+    throw Error("GEMM operands disagree on K: X is " + std::to_string(x.rows) + " x " + std::to_string(x.cols) +
+                ", W is " + std::to_string(w.rows) + " x " + std::to_string(w.cols));
+  }
+  return output_error(matmul_nt_f64(x, w), matmul_nt(fake_quantize(x_format, x), fake_quantize(w_format, w)));
+}
+
+GemmError attention_error(const Matrix& q, const Matrix& k, const Matrix& v, int n_heads,
+                          int n_kv_heads, const KvFormat& kv) {
+  const Matrix exact = cached_attention(q, k, v, n_heads, n_kv_heads, nullptr);
+  return output_error(std::vector<double>(exact.data.begin(), exact.data.end()),
+                      cached_attention(q, k, v, n_heads, n_kv_heads, &kv));
 }
 
 }  // namespace nibble

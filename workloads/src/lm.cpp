@@ -51,6 +51,71 @@ void add_into(Matrix& x, const Matrix& delta) {
 
 }  // namespace
 
+Matrix cached_attention(const Matrix& q, const Matrix& k, const Matrix& v, int n_heads, int n_kv_heads,
+                        const KvFormat* kv) {
+  const std::int64_t T = q.rows;
+  const int hs = static_cast<int>(q.cols / n_heads), kv_mul = n_heads / n_kv_heads;
+  if (q.cols != static_cast<std::int64_t>(n_heads) * hs || k.cols != static_cast<std::int64_t>(n_kv_heads) * hs ||
+      v.cols != k.cols || k.rows != T || v.rows != T || n_heads % n_kv_heads != 0) {
+    throw Error("attention: Q " + std::to_string(q.rows) + " x " + std::to_string(q.cols) + ", K and V " +
+                std::to_string(k.rows) + " x " + std::to_string(k.cols) + " do not fit " +
+                std::to_string(n_heads) + " query and " + std::to_string(n_kv_heads) + " KV heads");
+  }
+  const float sqrt_head_size = std::sqrt(static_cast<float>(hs));
+  // Cache rows a query at position p reads quantized: the oldest quantized_tokens(p + 1).
+  std::vector<std::int64_t> quantized(static_cast<size_t>(T));
+  bool mixed = false;
+  for (std::int64_t p = 0; p < T; ++p) {
+    quantized[static_cast<size_t>(p)] = kv ? kv->quantized_tokens(p + 1) : p + 1;
+    mixed = mixed || quantized[static_cast<size_t>(p)] < p + 1;
+  }
+  const Matrix k_old = kv ? kv->quantize_keys(k) : Matrix(), v_old = kv ? kv->quantize_values(v) : Matrix();
+  const Matrix k_new = mixed ? kv->full_precision(k) : Matrix(), v_new = mixed ? kv->full_precision(v) : Matrix();
+  const float* keys = kv ? k_old.data.data() : k.data.data();
+  const float* values = kv ? v_old.data.data() : v.data.data();
+  const std::int64_t kv_dim = k.cols;
+
+  Matrix scores(T, T), scores_recent(T, T), att(T, T), att_recent(T, T), out(T, q.cols);
+  for (int h = 0; h < n_heads; ++h) {
+    const std::int64_t qoff = static_cast<std::int64_t>(h) * hs, koff = static_cast<std::int64_t>(h / kv_mul) * hs;
+    sgemm(false, true, T, T, hs, 1.0f, q.data.data() + qoff, q.cols, keys + koff, kv_dim, 0.0f,
+          scores.data.data(), T);
+    if (mixed) {
+      sgemm(false, true, T, T, hs, 1.0f, q.data.data() + qoff, q.cols, k_new.data.data() + koff, kv_dim, 0.0f,
+            scores_recent.data.data(), T);
+    }
+    for (std::int64_t p = 0; p < T; ++p) {
+      const std::int64_t nq = quantized[static_cast<size_t>(p)];
+      float* s = scores.row(p);
+      for (std::int64_t t = nq; t <= p; ++t) s[t] = scores_recent.row(p)[t];
+      float max = -INFINITY;
+      for (std::int64_t t = 0; t <= p; ++t) {
+        s[t] /= sqrt_head_size;
+        max = std::max(max, s[t]);
+      }
+      float sum = 0.0f;
+      for (std::int64_t t = 0; t <= p; ++t) {
+        s[t] = std::exp(s[t] - max);
+        sum += s[t];
+      }
+      float* a = att.row(p);
+      float* ar = att_recent.row(p);
+      for (std::int64_t t = 0; t < T; ++t) {
+        const float prob = t <= p ? s[t] / sum : 0.0f;
+        a[t] = t < nq ? prob : 0.0f;
+        ar[t] = t < nq ? 0.0f : prob;
+      }
+    }
+    sgemm(false, false, T, hs, T, 1.0f, att.data.data(), T, values + koff, kv_dim, 0.0f,
+          out.data.data() + qoff, q.cols);
+    if (mixed) {
+      sgemm(false, false, T, hs, T, 1.0f, att_recent.data.data(), T, v_new.data.data() + koff, kv_dim, 1.0f,
+            out.data.data() + qoff, q.cols);
+    }
+  }
+  return out;
+}
+
 LlamaModel::LlamaModel(const Llama2cCheckpoint& checkpoint, LmFormats formats)
     : checkpoint_(&checkpoint), formats_(std::move(formats)) {
   const BlockFormat* w = formats_.weights.get();
@@ -73,8 +138,6 @@ Matrix LlamaModel::forward(const std::vector<int>& tokens, std::vector<LayerActi
   }
   const BlockFormat* act = formats_.activations.get();
   const KvFormat* kv = formats_.kv.get();
-  const int hs = c.head_size(), kv_mul = c.n_heads / c.n_kv_heads;
-  const float sqrt_head_size = std::sqrt(static_cast<float>(hs));
 
   Matrix x(T, c.dim);
   for (std::int64_t p = 0; p < T; ++p) {
@@ -84,16 +147,8 @@ Matrix LlamaModel::forward(const std::vector<int>& tokens, std::vector<LayerActi
     }
     std::copy_n(embedding_.row(token), c.dim, x.row(p));
   }
-  // Cache rows a query at position p reads quantized: the oldest quantized_tokens(p + 1).
-  std::vector<std::int64_t> quantized(static_cast<size_t>(T));
-  bool mixed = false;
-  for (std::int64_t p = 0; p < T; ++p) {
-    quantized[static_cast<size_t>(p)] = kv ? kv->quantized_tokens(p + 1) : p + 1;
-    mixed = mixed || quantized[static_cast<size_t>(p)] < p + 1;
-  }
   if (capture) capture->assign(static_cast<size_t>(c.n_layers), {});
 
-  Matrix scores(T, T), scores_recent(T, T), att(T, T), att_recent(T, T);
   for (int l = 0; l < c.n_layers; ++l) {
     const Layer& w = layers_[static_cast<size_t>(l)];
     const LlamaLayerWeights& norms = checkpoint_->layer(l);
@@ -101,48 +156,8 @@ Matrix LlamaModel::forward(const std::vector<int>& tokens, std::vector<LayerActi
     const Matrix xq = fake_quantize(act, xb);
     Matrix q = matmul_nt(xq, w.wq), k = matmul_nt(xq, w.wk);
     const Matrix v = matmul_nt(xq, w.wv);
-    rope(q, k, hs);
-    const Matrix k_old = kv ? kv->quantize_keys(k) : fake_quantize(nullptr, k), v_old = kv ? kv->quantize_values(v) : fake_quantize(nullptr, v);
-    const Matrix k_new = mixed ? kv->full_precision(k) : Matrix(), v_new = mixed ? kv->full_precision(v) : Matrix();
-
-    Matrix out(T, c.dim);
-    for (int h = 0; h < c.n_heads; ++h) {
-      const std::int64_t qoff = static_cast<std::int64_t>(h) * hs, koff = static_cast<std::int64_t>(h / kv_mul) * hs;
-      sgemm(false, true, T, T, hs, 1.0f, q.data.data() + qoff, c.dim, k_old.data.data() + koff, c.kv_dim(), 0.0f,
-            scores.data.data(), T);
-      if (mixed) {
-        sgemm(false, true, T, T, hs, 1.0f, q.data.data() + qoff, c.dim, k_new.data.data() + koff, c.kv_dim(), 0.0f,
-              scores_recent.data.data(), T);
-      }
-      for (std::int64_t p = 0; p < T; ++p) {
-        const std::int64_t nq = quantized[static_cast<size_t>(p)];
-        float* s = scores.row(p);
-        for (std::int64_t t = nq; t <= p; ++t) s[t] = scores_recent.row(p)[t];
-        float max = -INFINITY;
-        for (std::int64_t t = 0; t <= p; ++t) {
-          s[t] /= sqrt_head_size;
-          max = std::max(max, s[t]);
-        }
-        float sum = 0.0f;
-        for (std::int64_t t = 0; t <= p; ++t) {
-          s[t] = std::exp(s[t] - max);
-          sum += s[t];
-        }
-        float* a = att.row(p);
-        float* ar = att_recent.row(p);
-        for (std::int64_t t = 0; t < T; ++t) {
-          const float prob = t <= p ? s[t] / sum : 0.0f;
-          a[t] = t < nq ? prob : 0.0f;
-          ar[t] = t < nq ? 0.0f : prob;
-        }
-      }
-      sgemm(false, false, T, hs, T, 1.0f, att.data.data(), T, v_old.data.data() + koff, c.kv_dim(), 0.0f,
-            out.data.data() + qoff, c.dim);
-      if (mixed) {
-        sgemm(false, false, T, hs, T, 1.0f, att_recent.data.data(), T, v_new.data.data() + koff, c.kv_dim(), 1.0f,
-              out.data.data() + qoff, c.dim);
-      }
-    }
+    rope(q, k, c.head_size());
+    Matrix out = cached_attention(q, k, v, c.n_heads, c.n_kv_heads, kv);
     add_into(x, matmul_nt(fake_quantize(act, out), w.wo));
 
     const Matrix xf = rmsnorm(x, norms.rms_ffn);
@@ -156,7 +171,7 @@ Matrix LlamaModel::forward(const std::vector<int>& tokens, std::vector<LayerActi
     }
     add_into(x, matmul_nt(fake_quantize(act, hidden), w.w2));
     if (capture) {
-      (*capture)[static_cast<size_t>(l)] = {xb, std::move(q), std::move(k), fake_quantize(nullptr, v), std::move(out), xf, std::move(hidden)};
+      (*capture)[static_cast<size_t>(l)] = {xb, std::move(q), std::move(k), v, std::move(out), xf, std::move(hidden)};
     }
   }
   const Matrix final_norm = rmsnorm(x, checkpoint_->rms_final());

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "nibble/models/block_format.h"
+#include "nibble/models/kv_format.h"
 #include "nibble/models/tensor.h"
 
 namespace nibble {
@@ -18,5 +19,12 @@ struct GemmError {
 // the K dimensions differ. NaN anywhere makes every figure NaN.
 GemmError gemm_error(MatrixView x, MatrixView w, const BlockFormat* x_format,
                      const BlockFormat* w_format);
+
+// A KV-cache format's error where it matters, on the attention output: causal
+// softmax(Q K^T / sqrt(d)) V through a cache in `kv` (lm.h, cached_attention) against the same
+// with an FP32 cache. q [T, n_heads * d], k and v [T, n_kv_heads * d], keys after RoPE (as
+// `nibble lm --dump-activations` writes them).
+GemmError attention_error(const Matrix& q, const Matrix& k, const Matrix& v, int n_heads,
+                          int n_kv_heads, const KvFormat& kv);
 
 }  // namespace nibble

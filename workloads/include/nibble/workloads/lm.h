@@ -46,6 +46,13 @@ struct LayerActivations {
   Matrix ffn_hidden;       // [T, hidden]  into w2
 };
 
+// Causal grouped-query attention softmax(Q K^T / sqrt(head_size)) V over one window, as run.c
+// computes it position by position, with the cache held in `kv` (nullptr: FP32): query p reads
+// the oldest kv->quantized_tokens(p + 1) cached tokens quantized and the rest full-precision.
+// q [T, n_heads * head_size]; k, v [T, n_kv_heads * head_size] (after RoPE); returns [T, q.cols].
+Matrix cached_attention(const Matrix& q, const Matrix& k, const Matrix& v, int n_heads, int n_kv_heads,
+                        const KvFormat* kv);
+
 class LlamaModel {
  public:
   // Quantizes the weights once. The checkpoint must outlive the model.
