@@ -107,12 +107,12 @@ TEST(AccuracyCli, LmTextAndTokensAgreeAndThreadsDoNotMatter) {
   ASSERT_EQ(a.size(), 3u);
   ASSERT_EQ(b.size(), 3u);
   for (size_t row = 1; row < 3; ++row) {
-    EXPECT_EQ(a[row][6], "300");
-    EXPECT_EQ(a[row][7], b[row][7]);  // the NLL sum, all digits
+    EXPECT_EQ(a[row][7], "300");
+    EXPECT_EQ(a[row][8], b[row][8]);  // the NLL sum, all digits
   }
   EXPECT_EQ(a[2][2], "mxfp4");
   EXPECT_EQ(a[2][4], "kivi:bits=2:residual=32");
-  EXPECT_GT(std::stod(a[2][9]), 0.0);  // W4A4 + 2-bit KV raises perplexity
+  EXPECT_GT(std::stod(a[2][10]), 0.0);  // W4A4 + 2-bit KV raises perplexity
 }
 
 TEST(AccuracyCli, LmDumpsActivationsAndRefusesBadInput) {

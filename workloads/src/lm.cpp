@@ -116,16 +116,45 @@ Matrix cached_attention(const Matrix& q, const Matrix& k, const Matrix& v, int n
   return out;
 }
 
+LlamaModel::Linear LlamaModel::prepare(MatrixView weight, const Matrix* calibration) const {
+  const BlockFormat* w = formats_.weights.get();
+  if (!formats_.transform) return {fake_quantize(w, weight), nullptr, {}};
+  const MatrixView x = calibration ? MatrixView(*calibration) : MatrixView(nullptr, 0, weight.cols);
+  auto fitted = formats_.transform->fit(x, weight, formats_.activations.get(), w);
+  std::vector<float> bias = fitted->bias(weight);
+  return {fake_quantize(w, fitted->weights(weight)), std::move(fitted), std::move(bias)};
+}
+
+Matrix LlamaModel::apply(const Linear& linear, const Matrix& x, const Matrix& quantized_input) const {
+  Matrix y = linear.transform ? matmul_nt(fake_quantize(formats_.activations.get(), linear.transform->activations(x)), linear.weight)
+                              : matmul_nt(quantized_input, linear.weight);
+  if (!linear.bias.empty()) {
+    for (std::int64_t r = 0; r < y.rows; ++r) {
+      for (std::int64_t c = 0; c < y.cols; ++c) y.row(r)[c] += linear.bias[static_cast<size_t>(c)];
+    }
+  }
+  return y;
+}
+
 LlamaModel::LlamaModel(const Llama2cCheckpoint& checkpoint, LmFormats formats)
     : checkpoint_(&checkpoint), formats_(std::move(formats)) {
-  const BlockFormat* w = formats_.weights.get();
+  const bool calibrate = formats_.transform && formats_.transform->needs_calibration();
+  if (calibrate && (!formats_.calibration || formats_.calibration->size() != static_cast<size_t>(config().n_layers))) {
+    throw Error("transform " + formats_.transform->name() + " needs calibration activations for every layer");
+  }
   for (int l = 0; l < config().n_layers; ++l) {
     const LlamaLayerWeights& src = checkpoint.layer(l);
-    layers_.push_back({fake_quantize(w, src.wq), fake_quantize(w, src.wk), fake_quantize(w, src.wv),
-                       fake_quantize(w, src.wo), fake_quantize(w, src.w1), fake_quantize(w, src.w2),
-                       fake_quantize(w, src.w3)});
+    const LayerActivations* cal = calibrate ? &(*formats_.calibration)[static_cast<size_t>(l)] : nullptr;
+    const auto input = [&](const Matrix LayerActivations::*member) { return cal ? &(cal->*member) : nullptr; };
+    layers_.push_back({prepare(src.wq, input(&LayerActivations::attention_input)),
+                       prepare(src.wk, input(&LayerActivations::attention_input)),
+                       prepare(src.wv, input(&LayerActivations::attention_input)),
+                       prepare(src.wo, input(&LayerActivations::attention_output)),
+                       prepare(src.w1, input(&LayerActivations::ffn_input)),
+                       prepare(src.w2, input(&LayerActivations::ffn_hidden)),
+                       prepare(src.w3, input(&LayerActivations::ffn_input))});
   }
-  const BlockFormat* outer = formats_.quantize_embeddings ? w : nullptr;
+  const BlockFormat* outer = formats_.quantize_embeddings ? formats_.weights.get() : nullptr;
   embedding_ = fake_quantize(outer, checkpoint.token_embedding());
   classifier_ = fake_quantize(outer, checkpoint.classifier());
 }
@@ -153,23 +182,23 @@ Matrix LlamaModel::forward(const std::vector<int>& tokens, std::vector<LayerActi
     const Layer& w = layers_[static_cast<size_t>(l)];
     const LlamaLayerWeights& norms = checkpoint_->layer(l);
     const Matrix xb = rmsnorm(x, norms.rms_att);
-    const Matrix xq = fake_quantize(act, xb);
-    Matrix q = matmul_nt(xq, w.wq), k = matmul_nt(xq, w.wk);
-    const Matrix v = matmul_nt(xq, w.wv);
+    const Matrix xq = formats_.transform ? Matrix() : fake_quantize(act, xb);
+    Matrix q = apply(w.wq, xb, xq), k = apply(w.wk, xb, xq);
+    const Matrix v = apply(w.wv, xb, xq);
     rope(q, k, c.head_size());
     Matrix out = cached_attention(q, k, v, c.n_heads, c.n_kv_heads, kv);
-    add_into(x, matmul_nt(fake_quantize(act, out), w.wo));
+    add_into(x, apply(w.wo, out, formats_.transform ? Matrix() : fake_quantize(act, out)));
 
     const Matrix xf = rmsnorm(x, norms.rms_ffn);
-    const Matrix xfq = fake_quantize(act, xf);
-    Matrix hidden = matmul_nt(xfq, w.w1);
-    const Matrix gate = matmul_nt(xfq, w.w3);
+    const Matrix xfq = formats_.transform ? Matrix() : fake_quantize(act, xf);
+    Matrix hidden = apply(w.w1, xf, xfq);
+    const Matrix gate = apply(w.w3, xf, xfq);
     for (size_t i = 0; i < hidden.data.size(); ++i) {
       float val = hidden.data[i];
       val *= (1.0f / (1.0f + std::exp(-val)));  // SiLU, as run.c writes it
       hidden.data[i] = val * gate.data[i];
     }
-    add_into(x, matmul_nt(fake_quantize(act, hidden), w.w2));
+    add_into(x, apply(w.w2, hidden, formats_.transform ? Matrix() : fake_quantize(act, hidden)));
     if (capture) {
       (*capture)[static_cast<size_t>(l)] = {xb, std::move(q), std::move(k), v, std::move(out), xf, std::move(hidden)};
     }

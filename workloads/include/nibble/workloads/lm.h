@@ -22,15 +22,23 @@
 #include "nibble/models/block_format.h"
 #include "nibble/models/kv_format.h"
 #include "nibble/models/tensor.h"
+#include "nibble/models/transform.h"
 #include "nibble/workloads/llama2c.h"
 
 namespace nibble {
+
+struct LayerActivations;
 
 struct LmFormats {
   std::shared_ptr<const BlockFormat> weights;      // nullptr: FP32
   std::shared_ptr<const BlockFormat> activations;  // nullptr: FP32
   std::shared_ptr<const KvFormat> kv;              // nullptr: FP32
   bool quantize_embeddings = false;
+  // Fitted to every linear layer on its own (wq, wk and wv each get theirs) before
+  // quantization; transforms that need calibration read `calibration` (one entry per layer:
+  // the FP32 model's activations on calibration text, never the evaluated text).
+  std::shared_ptr<const Transform> transform;
+  const std::vector<LayerActivations>* calibration = nullptr;
 };
 
 // What flows through one layer for a window, for --dump-activations, calibration and
@@ -64,9 +72,18 @@ class LlamaModel {
   Matrix forward(const std::vector<int>& tokens, std::vector<LayerActivations>* capture = nullptr) const;
 
  private:
-  struct Layer {
-    Matrix wq, wk, wv, wo, w1, w2, w3;
+  // A linear layer as it runs: transformed and quantized weight, its transform, extra bias.
+  struct Linear {
+    Matrix weight;
+    std::unique_ptr<FittedTransform> transform;
+    std::vector<float> bias;
   };
+  struct Layer {
+    Linear wq, wk, wv, wo, w1, w2, w3;
+  };
+  Linear prepare(MatrixView weight, const Matrix* calibration) const;
+  // y = Q_a(T(x)) W'^T + b'; `quantized_input` is Q_a(x), shared by layers without a transform.
+  Matrix apply(const Linear& linear, const Matrix& x, const Matrix& quantized_input) const;
   const Llama2cCheckpoint* checkpoint_;
   LmFormats formats_;
   std::vector<Layer> layers_;
