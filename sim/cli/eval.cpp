@@ -8,6 +8,7 @@
 #include "nibble/models/error.h"
 #include "nibble/models/kv_format.h"
 #include "nibble/models/registry.h"
+#include "nibble/models/transform.h"
 #include "nibble/workloads/evaluate.h"
 #include "nibble/workloads/gemm_accuracy.h"
 #include "nibble/workloads/npy.h"
@@ -69,16 +70,23 @@ std::string shape_of(const Matrix& m) { return std::to_string(m.rows) + "x" + st
 
 // --gemm: both operands in each format; synthetic llm-act x llm-weight unless files are given.
 void run_gemm(const std::vector<std::string>& formats, const std::vector<std::string>& files,
-              const EvalRequest& request, std::ofstream& csv) {
+              const EvalRequest& request, const std::string& transform_name, std::ofstream& csv) {
   if (!files.empty() && files.size() != 2) throw Error("--gemm takes no file or two (X.npy W.npy)");
   const Matrix x = files.empty() ? synthetic_tensor("llm-act", request.rows, request.cols, request.seed)
                                  : read_npy(files[0]);
   const Matrix w = files.empty() ? synthetic_tensor("llm-weight", request.rows, request.cols, request.seed + 1)
                                  : read_npy(files[1]);
+  // Transforms fit on held-out activations (another seed) for synthetic pairs, on X itself for files.
+  const auto transform = transform_name.empty() ? nullptr : make_transform(transform_name);
+  const Matrix calibration = files.empty() && transform
+                                 ? synthetic_tensor("llm-act", request.rows, request.cols, request.seed + kCalibrationSeedOffset)
+                                 : Matrix();
   std::vector<OutputRow> rows;
   for (const std::string& name : formats) {
     const auto format = make_format(name);
-    rows.push_back({format->info().name, gemm_error(x, w, format.get(), format.get())});
+    const auto fitted = transform ? transform->fit(files.empty() ? calibration : x, w, format.get(), format.get()) : nullptr;
+    rows.push_back({format->info().name + (transform ? " + " + transform->name() : ""),
+                    gemm_error(x, w, format.get(), format.get(), fitted.get())});
   }
   report("GEMM Y = X W^T, both operands quantized, FP32 sgemm vs FP64",
          files.empty() ? "llm-act x llm-weight" : files[0] + " x " + files[1],
@@ -121,6 +129,7 @@ int run_eval(const Args& args) {
        "KV formats (--formats) on the attention output: Q.npy K.npy V.npy (nibble lm --dump-activations)")
       ("heads", po::value<int>()->default_value(8), "with --attention: query heads")
       ("kv-heads", po::value<int>()->default_value(4), "with --attention: KV heads")
+      ("transform", po::value<std::string>(), "with --gemm: transform both operands first (hadamard, smoothquant:alpha=A, osplus, a+b)")
       ("seed", po::value<std::uint64_t>(&request.seed)->default_value(1), "random seed")
       ("rows", po::value<std::int64_t>(&request.rows)->default_value(256), "rows per tensor")
       ("cols", po::value<std::int64_t>(&request.cols)->default_value(4096), "columns per tensor")
@@ -133,6 +142,7 @@ int run_eval(const Args& args) {
   if (request.formats.empty()) throw Error("--formats is empty");
   if (request.distributions.empty()) throw Error("--dist is empty");
   if (request.rows <= 0 || request.cols <= 0) throw Error("--rows and --cols must be positive");
+  if (vm.count("transform") && !vm.count("gemm")) throw Error("--transform applies to --gemm");
   if (vm.count("in") + vm.count("gemm") + vm.count("attention") > 1) {
     throw Error("--in, --gemm and --attention are separate modes; give one");
   }
@@ -149,7 +159,8 @@ int run_eval(const Args& args) {
   };
   if (vm.count("gemm") || vm.count("attention")) {
     if (vm.count("gemm")) {
-      run_gemm(request.formats, vm["gemm"].as<std::vector<std::string>>(), request, csv);
+      run_gemm(request.formats, vm["gemm"].as<std::vector<std::string>>(), request,
+               vm.count("transform") ? vm["transform"].as<std::string>() : "", csv);
     } else {
       run_attention(request.formats, vm["attention"].as<std::vector<std::string>>(), vm["heads"].as<int>(),
                     vm["kv-heads"].as<int>(), csv);

@@ -28,12 +28,22 @@ GemmError output_error(const std::vector<double>& exact, const Matrix& y) {
 
 }  // namespace
 GemmError gemm_error(MatrixView x, MatrixView w, const BlockFormat* x_format,
-                     const BlockFormat* w_format) {
+                     const BlockFormat* w_format, const FittedTransform* transform) {
   if (x.cols != w.cols) {
     throw Error("GEMM operands disagree on K: X is " + std::to_string(x.rows) + " x " + std::to_string(x.cols) +
                 ", W is " + std::to_string(w.rows) + " x " + std::to_string(w.cols));
   }
-  return output_error(matmul_nt_f64(x, w), matmul_nt(fake_quantize(x_format, x), fake_quantize(w_format, w)));
+  if (!transform) {
+    return output_error(matmul_nt_f64(x, w), matmul_nt(fake_quantize(x_format, x), fake_quantize(w_format, w)));
+  }
+  Matrix y = matmul_nt(fake_quantize(x_format, transform->activations(x)), fake_quantize(w_format, transform->weights(w)));
+  const std::vector<float> bias = transform->bias(w);
+  if (!bias.empty()) {
+    for (std::int64_t r = 0; r < y.rows; ++r) {
+      for (std::int64_t c = 0; c < y.cols; ++c) y.row(r)[c] += bias[static_cast<size_t>(c)];
+    }
+  }
+  return output_error(matmul_nt_f64(x, w), y);
 }
 
 GemmError attention_error(const Matrix& q, const Matrix& k, const Matrix& v, int n_heads,

@@ -5,6 +5,7 @@
 
 #include "nibble/models/block_format.h"
 #include "nibble/models/kv_format.h"
+#include "nibble/models/transform.h"
 #include "nibble/models/tensor.h"
 
 namespace nibble {
@@ -15,10 +16,11 @@ struct GemmError {
   double max_abs_error = 0;
 };
 
-// x [M, K], w [N, K]; a nullptr format leaves that operand in FP32. Throws nibble::Error when
-// the K dimensions differ. NaN anywhere makes every figure NaN.
+// x [M, K], w [N, K]; a nullptr format leaves that operand in FP32. With a fitted transform
+// the quantized operands are X' and W' and its bias is added: Q(X') Q(W')^T + b' vs X W^T.
+// Throws nibble::Error when the K dimensions differ. NaN anywhere makes every figure NaN.
 GemmError gemm_error(MatrixView x, MatrixView w, const BlockFormat* x_format,
-                     const BlockFormat* w_format);
+                     const BlockFormat* w_format, const FittedTransform* transform = nullptr);
 
 // A KV-cache format's error where it matters, on the attention output: causal
 // softmax(Q K^T / sqrt(d)) V through a cache in `kv` (lm.h, cached_attention) against the same
