@@ -77,6 +77,11 @@ TEST(AccuracyCli, EvalGemmOnFilesAndSynthetic) {
   const CliRun synthetic = nibble("eval --gemm --formats nvfp4 --rows 8 --cols 128");
   ASSERT_EQ(synthetic.code, 0) << synthetic.err;
   EXPECT_NE(synthetic.out.find("llm-act x llm-weight"), std::string::npos);
+  const CliRun rotated = nibble("eval --gemm " + x + " " + w + " --formats mxfp4 --transform hadamard --csv " + csv);
+  ASSERT_EQ(rotated.code, 0) << rotated.err;
+  EXPECT_EQ(read_csv(csv)[1][1], "mxfp4 + hadamard");
+  expect_one_line_error(nibble("eval --transform hadamard"), "--transform applies to --gemm");
+  expect_one_line_error(nibble("eval --gemm --transform spin"), "unknown transform 'spin'");
   expect_one_line_error(nibble("eval --gemm " + x), "no file or two");
   write_npy(w, synthetic_tensor("llm-weight", 24, 128, 2));
   expect_one_line_error(nibble("eval --gemm " + x + " " + w), "disagree on K");

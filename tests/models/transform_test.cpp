@@ -80,7 +80,7 @@ TEST(Transform, KeepsTheProductOnRandomAndAdversarialOperands) {
 // The fast transform equals multiplication by the Sylvester Hadamard matrix
 // H_ij = (-1)^popcount(i & j), block by block.
 TEST(Transform, FastWalshHadamardIsTheSylvesterMatrix) {
-  for (const std::int64_t block : {1, 2, 8, 64}) {
+  for (const std::int64_t block : {1, 2, 4, 8, 16, 32, 64, 128}) {
     Matrix basis(2 * block, 2 * block);
     for (std::int64_t i = 0; i < 2 * block; ++i) basis.row(i)[i] = 1.0f;
     walsh_hadamard_rows(basis, block);

@@ -56,6 +56,19 @@ class Transform {
 // nibble::Error for an unknown transform or option.
 std::shared_ptr<const Transform> make_transform(std::string_view name);
 
+// hadamard's rotation of K channels with a seed, applied in place to every row of x (what
+// FittedTransform::activations/weights run on a copy).
+class HadamardRotation {
+ public:
+  HadamardRotation(std::int64_t k, std::uint64_t seed);
+  void apply(Matrix& x) const;  // throws nibble::Error when x.cols != k
+
+ private:
+  std::int64_t block_;
+  std::vector<float> signs_;
+  float norm_;
+};
+
 // The fast Walsh-Hadamard transform of every row of x in place, unnormalized, in blocks of
 // `block` (a power of two dividing x.cols): y = x H_block per block.
 void walsh_hadamard_rows(Matrix& x, std::int64_t block);
