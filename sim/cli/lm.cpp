@@ -94,7 +94,9 @@ std::vector<LayerActivations> calibration_activations(const LlamaModel& fp32,
   return total;
 }
 
-void dump_activations(const std::string& dir, const std::vector<LayerActivations>& layers) {
+// Also each layer's linear weights, so that `nibble eval --gemm` can pair them with their inputs.
+void dump_activations(const std::string& dir, const std::vector<LayerActivations>& layers,
+                      const Llama2cCheckpoint& checkpoint) {
   std::filesystem::create_directories(dir);
   for (size_t l = 0; l < layers.size(); ++l) {
     const LayerActivations& a = layers[l];
@@ -103,6 +105,12 @@ void dump_activations(const std::string& dir, const std::vector<LayerActivations
         {"value", &a.value}, {"attention_output", &a.attention_output}, {"ffn_input", &a.ffn_input},
         {"ffn_hidden", &a.ffn_hidden}};
     for (const auto& [name, m] : tensors) write_npy(dir + "/layer" + std::to_string(l) + "_" + name + ".npy", *m);
+    const LlamaLayerWeights& w = checkpoint.layer(static_cast<int>(l));
+    const std::pair<const char*, MatrixView> weights[] = {{"wq", w.wq}, {"wk", w.wk}, {"wv", w.wv}, {"wo", w.wo},
+                                                          {"w1", w.w1}, {"w2", w.w2}, {"w3", w.w3}};
+    for (const auto& [name, view] : weights) {
+      write_npy(dir + "/layer" + std::to_string(l) + "_" + name + ".npy", fake_quantize(nullptr, view));
+    }
   }
 }
 
@@ -128,7 +136,7 @@ int run_lm(const Args& args) {
       ("codebooks", po::value<std::string>(), "BCQ codebooks (.json) for every bcq role")
       ("calib-text", po::value<std::string>(), "calibration text for BCQ codebooks, SmoothQuant and OS+ (never the evaluated text)")
       ("calib-tokens", po::value<std::int64_t>(&calib_tokens)->default_value(calib_tokens), "calibration tokens")
-      ("dump-activations", po::value<std::string>(), "write the first window's FP32 layer activations as .npy here")
+      ("dump-activations", po::value<std::string>(), "write the first window's FP32 layer activations and the linear weights as .npy here")
       ("threads", po::value<int>(&threads)->default_value(0), "worker threads (0: all cores; results do not depend on it)")
       ("csv", po::value<std::string>(), "also write the table as CSV to this file");
   po::variables_map vm;
@@ -179,7 +187,7 @@ int run_lm(const Args& args) {
   if (vm.count("dump-activations")) {
     std::vector<LayerActivations> layers;
     fp32.forward(windows.front(), &layers);
-    dump_activations(vm["dump-activations"].as<std::string>(), layers);
+    dump_activations(vm["dump-activations"].as<std::string>(), layers, checkpoint);
   }
 
   // Calibration (BCQ codebooks without --codebooks, SmoothQuant and OS+ statistics): the FP32

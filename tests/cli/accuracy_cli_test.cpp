@@ -127,6 +127,8 @@ TEST(AccuracyCli, LmDumpsActivationsAndRefusesBadInput) {
   const CliRun r = nibble("lm --checkpoint " + model + text + " --dump-activations " + dir);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(read_npy(dir + "/layer4_ffn_hidden.npy").cols, 352);
+  EXPECT_EQ(read_npy(dir + "/layer4_w2.npy").cols, 352);
+  EXPECT_EQ(read_npy(dir + "/layer4_w2.npy").rows, 128);
   EXPECT_EQ(read_npy(dir + "/layer0_key.npy").rows, 41);
   EXPECT_EQ(read_npy(dir + "/layer0_key.npy").cols, 64);
   const std::string l0 = dir + "/layer0_";
