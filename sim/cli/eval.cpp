@@ -5,6 +5,7 @@
 #include <map>
 
 #include "command.h"
+#include "nibble/models/bcq.h"
 #include "nibble/models/error.h"
 #include "nibble/models/kv_format.h"
 #include "nibble/models/registry.h"
@@ -83,8 +84,14 @@ void run_gemm(const std::vector<std::string>& formats, const std::vector<std::st
                                  : Matrix();
   std::vector<OutputRow> rows;
   for (const std::string& name : formats) {
-    const auto format = make_format(name);
+    // BCQ: codebooks calibrated on this GEMM's (transformed) operands, shared by both.
+    auto format = make_format(name);
     const auto fitted = transform ? transform->fit(files.empty() ? calibration : x, w, format.get(), format.get()) : nullptr;
+    if (bcq_params(*format)) {
+      const Matrix xt = fitted ? fitted->activations(x) : fake_quantize(nullptr, x);
+      const Matrix wt = fitted ? fitted->weights(w) : fake_quantize(nullptr, w);
+      format = calibrated(format, {xt, wt}, request.seed, request.threads);
+    }
     rows.push_back({format->info().name + (transform ? " + " + transform->name() : ""),
                     gemm_error(x, w, format.get(), format.get(), fitted.get())});
   }
