@@ -19,6 +19,7 @@ int run_formats(const Args& args);
 int run_quantize(const Args& args);
 int run_eval(const Args& args);
 int run_calibrate(const Args& args);
+int run_lm(const Args& args);
 int run_cosim(const Args& args);
 int run_area(const Args& args);
 int run_sim(const Args& args);

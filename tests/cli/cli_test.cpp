@@ -11,38 +11,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_run.h"
 #include "nibble/models/registry.h"
 #include "nibble/workloads/npy.h"
 #include "nibble/workloads/synthetic.h"
 
 namespace nibble {
 namespace {
-
-struct CliRun {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-CliRun nibble(const std::string& args) {
-  const std::string dir = std::filesystem::temp_directory_path().string();
-  // ctest runs tests in parallel processes: name the capture files after this process.
-  const std::string tag = std::to_string(getpid());
-  const std::string out = dir + "/nibble_cli_out_" + tag, err = dir + "/nibble_cli_err_" + tag;
-  const int status = std::system((std::string(NIBBLE_CLI) + " " + args + " >" + out + " 2>" + err).c_str());
-  const auto slurp = [](const std::string& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  };
-  return {WEXITSTATUS(status), slurp(out), slurp(err)};
-}
-
-std::string temp(const std::string& name) {
-  return (std::filesystem::temp_directory_path() /
-          ("nibble_cli_" + std::to_string(getpid()) + "_" + name)).string();
-}
 
 int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
