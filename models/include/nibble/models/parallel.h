@@ -8,7 +8,8 @@
 namespace nibble {
 
 // Runs body(i) for every i in [0, count) on min(threads, count) threads (threads <= 0: every
-// core), the calling thread included. The first exception thrown by any item is rethrown
+// core), the calling thread included; inside another parallel_for, on the calling thread
+// alone (no oversubscription when nested). The first exception thrown by any item is rethrown
 // after all threads have stopped (items not yet started are skipped).
 void parallel_for(std::int64_t count, int threads, const std::function<void(std::int64_t)>& body);
 
