@@ -124,6 +124,26 @@ TEST(Bcq, TiesGoToTheLargerEntryAndPackedLayoutDecodes) {
   EXPECT_EQ(d.data, (std::vector<float>{2, 2, -2, 2}));
 }
 
+TEST(Bcq, TiesHoldWhenTheScaleHasNoExactReciprocal) {
+  // FP32 scale s = 13888 / 31 = 448, whose reciprocal is inexact in FP32: y = x / s must be
+  // divided, not multiplied by 1/s. y = -672 / 448 = -1.5 ties between -2 and -1 -> -1.
+  BcqParams p = parse_bcq_params("bcq:nc=1:b=2:e=6:lb=2:la=4:scale=fp32");
+  const auto f = make_bcq(p, Codebooks{1, 4, {-2, -1, 1, 31}});
+  Matrix x(1, 4);
+  x.data = {13888, -672, 0, 0};
+  EXPECT_EQ(f->dequantize(f->quantize(x)).data, (std::vector<float>{13888, -448, 448, 448}));
+}
+
+TEST(Bcq, TinyTensorsQuantizeToFiniteValues) {
+  // g = amax / (448 M) near the bottom of FP32: 1 / (s g) overflowed to Inf, and 0 * Inf
+  // made NaN scaled values (and out-of-range table cells).
+  Matrix x = random_matrix(2, 64, 9);
+  for (float& v : x.data) v *= 1e-40f;
+  for (int i = 0; i < 8; ++i) x.data[i] = 0;
+  const Matrix d = make_format("bcq")->dequantize(make_format("bcq")->quantize(x));
+  for (const float v : d.data) EXPECT_TRUE(std::isfinite(v));
+}
+
 TEST(Bcq, NaNAndZeroArrays) {
   Matrix x = random_matrix(1, 192, 5);
   for (int i = 64; i < 128; ++i) x.data[i] = 0;
