@@ -207,5 +207,33 @@ TEST(BcqDot, ExactAgainstTheContractReference) {
   EXPECT_FALSE(make_format("bcq:entries=float")->supports_dot());
 }
 
+TEST(BcqDot, E8m0AndBf16ScalesAgreeWithTheDequantizedValues) {
+  // With g = 1 every dequantized value entry * s is exact, so each array's partial is the
+  // exact (double) sum of products of dequantized values: the contract recomputed without
+  // the golden-dot view (whose E8M0 / BF16 scales once overflowed int64).
+  for (const char* name : {"bcq:scale=e8m0", "bcq:scale=bf16"}) {
+    const auto f = make_format(name);
+    Matrix xa = random_matrix(2, 256, 12), xb = random_matrix(3, 256, 13);
+    for (float& v : xa.data) v *= 1e6f;  // scales far from 1 on both sides
+    for (float& v : xb.data) v *= 1e-6f;
+    const QuantizedTensor a = f->quantize(xa), b = f->quantize(xb);
+    const Matrix da = f->dequantize(a), db = f->dequantize(b);
+    const Matrix c = golden_gemm(a, b);
+    for (int i = 0; i < 2; ++i) {
+      for (int j = 0; j < 3; ++j) {
+        float acc = 0;
+        for (int k0 = 0; k0 < 256; k0 += 64) {
+          double partial = 0;
+          for (int k = k0; k < k0 + 64; ++k) {
+            partial += static_cast<double>(da.row(i)[k]) * static_cast<double>(db.row(j)[k]);
+          }
+          acc += static_cast<float>(partial);
+        }
+        EXPECT_EQ(c.row(i)[j], acc) << name << " " << i << "," << j;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace nibble
