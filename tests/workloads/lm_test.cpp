@@ -74,7 +74,7 @@ TEST_P(SharedModel, PerplexityIsIndependentOfTheThreadCountAndOrdersFormats) {
   std::string text(6000, '\0');
   text.resize(std::fread(text.data(), 1, text.size(), f));
   std::fclose(f);
-  const auto windows = evaluation_windows(tokenize_documents(tok, text), checkpoint.config().seq_len, 0);
+  const auto windows = evaluation_windows(tokenize_documents(tok, text), window_tokens(checkpoint.config()), 0);
   ASSERT_GE(windows.size(), 4u);
   const LlamaModel fp32(checkpoint, {});
   const PerplexityResult one = perplexity(fp32, windows, 1), two = perplexity(fp32, windows, 2);
