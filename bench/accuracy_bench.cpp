@@ -78,7 +78,7 @@ struct LmSetup {
     std::ifstream in(kLm + "tinystories-eval.txt");
     std::stringstream text;
     text << in.rdbuf();
-    windows = nibble::evaluation_windows(nibble::tokenize_documents(tokenizer, text.str()), checkpoint.config().seq_len, kTokens);
+    windows = nibble::evaluation_windows(nibble::tokenize_documents(tokenizer, text.str()), nibble::window_tokens(checkpoint.config()), kTokens);
     for (int l = 0; l < checkpoint.config().n_layers; ++l) {
       const auto& w = checkpoint.layer(l);
       calibration.insert(calibration.end(), {w.wq, w.wk, w.wv, w.wo, w.w1, w.w2, w.w3});

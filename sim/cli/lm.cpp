@@ -180,7 +180,7 @@ int run_lm(const Args& args) {
   const auto documents = vm.count("text")
                              ? tokenize_documents(*tokenizer, read_text(vm["text"].as<std::string>()))
                              : split_documents(read_token_ids(vm["tokens"].as<std::string>(), cfg.vocab_size));
-  const auto windows = evaluation_windows(documents, cfg.seq_len, max_tokens);
+  const auto windows = evaluation_windows(documents, window_tokens(cfg), max_tokens);
   if (windows.empty()) throw Error("the evaluation input holds no token to predict");
 
   const LlamaModel fp32(checkpoint, {});
@@ -207,7 +207,7 @@ int run_lm(const Args& args) {
                                               : "smoothquant and osplus need --calib-text"));
     }
     const auto calib_windows = evaluation_windows(tokenize_documents(*tokenizer, read_text(vm["calib-text"].as<std::string>())),
-                                                  cfg.seq_len, calib_tokens);
+                                                  window_tokens(cfg), calib_tokens);
     calibration = calibration_activations(fp32, calib_windows);
     for (int l = 0; l < cfg.n_layers; ++l) {
       const LlamaLayerWeights& w = checkpoint.layer(l);
@@ -250,7 +250,7 @@ int run_lm(const Args& args) {
 
   std::printf("model: %s (dim %d, %d layers, %d/%d heads, vocab %d); %lld predicted tokens in %zu windows of <= %d\n",
               checkpoint_path.c_str(), cfg.dim, cfg.n_layers, cfg.n_heads, cfg.n_kv_heads, cfg.vocab_size,
-              static_cast<long long>(base.predicted), windows.size(), cfg.seq_len);
+              static_cast<long long>(base.predicted), windows.size(), window_tokens(cfg));
   std::printf("%-20s %-20s %-26s %-20s %12s %10s\n", "w_format", "a_format", "kv_format", "transform", "perplexity", "change");
   std::printf("%-20s %-20s %-26s %-20s %12.5f %9.3f%%\n", kFp32, kFp32, kFp32, kNoTransform, base.perplexity(), 0.0);
   for (size_t i = 0; i < configs.size(); ++i) {

@@ -162,8 +162,8 @@ LlamaModel::LlamaModel(const Llama2cCheckpoint& checkpoint, LmFormats formats)
 Matrix LlamaModel::forward(const std::vector<int>& tokens, std::vector<LayerActivations>* capture) const {
   const LlamaConfig& c = config();
   const auto T = static_cast<std::int64_t>(tokens.size());
-  if (T == 0 || T > c.seq_len) {
-    throw Error("forward: a window holds 1 to " + std::to_string(c.seq_len) + " tokens, got " + std::to_string(T));
+  if (T == 0 || T > window_tokens(c)) {
+    throw Error("forward: a window holds 1 to " + std::to_string(window_tokens(c)) + " tokens, got " + std::to_string(T));
   }
   const BlockFormat* act = formats_.activations.get();
   const KvFormat* kv = formats_.kv.get();
@@ -297,7 +297,7 @@ PerplexityResult perplexity(const LlamaModel& model, const std::vector<std::vect
 }
 
 std::vector<int> generate_greedy(const LlamaModel& model, std::vector<int> prompt, int steps) {
-  for (int s = 0; s < steps && static_cast<int>(prompt.size()) < model.config().seq_len; ++s) {
+  for (int s = 0; s < steps && static_cast<int>(prompt.size()) < window_tokens(model.config()); ++s) {
     const Matrix logits = model.forward(prompt);
     const float* last = logits.row(logits.rows - 1);
     prompt.push_back(static_cast<int>(std::max_element(last, last + logits.cols) - last));

@@ -13,6 +13,7 @@
 //  - keys and values as the cache holds them (kv_format.h; keys after RoPE);
 //  - the token embedding and the classifier (lm_head, and its input) only when
 //    `quantize_embeddings` is set: they stay FP32 by default, as in most W4A4 studies.
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -67,7 +68,7 @@ class LlamaModel {
   LlamaModel(const Llama2cCheckpoint& checkpoint, LmFormats formats);
 
   const LlamaConfig& config() const { return checkpoint_->config(); }
-  // Logits [tokens.size(), vocab] of a window of at most seq_len tokens; thread-safe.
+  // Logits [tokens.size(), vocab] of a window of at most window_tokens() tokens; thread-safe.
   // `capture`, when given, receives every layer's activations.
   Matrix forward(const std::vector<int>& tokens, std::vector<LayerActivations>* capture = nullptr) const;
 
@@ -95,6 +96,11 @@ class LlamaModel {
 std::vector<std::vector<int>> tokenize_documents(const Tokenizer& tokenizer, const std::string& text);
 // A pre-tokenized stream cut into documents before every BOS token.
 std::vector<std::vector<int>> split_documents(const std::vector<int>& tokens);
+
+// The longest window forward() runs: the model's context, capped because a window's attention
+// is held as T x T score matrices (four of them, 64 MiB at 2048 tokens).
+inline constexpr int kMaxWindowTokens = 2048;
+inline int window_tokens(const LlamaConfig& config) { return std::min(config.seq_len, kMaxWindowTokens); }
 
 // Teacher-forced evaluation windows: every document cut into consecutive windows of seq_len
 // tokens; in each window every token but the first is predicted from those before it (so each
