@@ -9,6 +9,7 @@ packages=(
   libboost-program-options-dev nlohmann-json3-dev libyaml-cpp-dev libsqlite3-dev
   libsystemc-dev verilator yosys zlib1g-dev
   python3 python3-numpy python3-matplotlib
+  libssl-dev libopenmpi-dev openmpi-bin libjs-chart.js chromium
 )
 
 missing=()
