@@ -74,7 +74,7 @@ TEST(SweepCli, ExportWritesOneRowPerPoint) {
   const nlohmann::json j = nlohmann::json::parse(slurp(json));
   ASSERT_EQ(j.at("points").size(), size_t{kSmallSpecPoints});
   EXPECT_EQ(j.at("points")[0].at("point").at("hardware").at("array").at("rows"), 16);
-  EXPECT_TRUE(j.at("points")[0].at("result").contains("operators"));
+  EXPECT_TRUE(j.at("points")[0].at("result").contains("roofline"));
 }
 
 TEST(SweepCli, ParetoFrontOfAHandWorkedTable) {

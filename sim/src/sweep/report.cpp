@@ -20,26 +20,16 @@ bool dominates(const std::vector<double>& a, const std::vector<double>& b) {
   return better;
 }
 
-// The roofline inputs of one point's result, or null when it has no per-operator figures:
-// {"peak_gops", "bandwidth_gbs", "operators": [{"name", "intensity", "gops"}]}.
-nlohmann::json roofline_of(const nlohmann::json& result) {
-  if (!result.is_object() || !result.contains("operators") || !result.contains("peak_gops") ||
-      !result.contains("bandwidth_gbs")) {
-    return nullptr;
-  }
-  nlohmann::json operators = nlohmann::json::array();
-  for (const auto& op : result.at("operators")) {
-    if (op.contains("intensity") && op.contains("gops")) {
-      operators.push_back({{"name", op.value("name", "")}, {"intensity", op.at("intensity")}, {"gops", op.at("gops")}});
-    }
-  }
-  return {{"peak_gops", result.at("peak_gops")}, {"bandwidth_gbs", result.at("bandwidth_gbs")}, {"operators", operators}};
-}
 
 // JSON inside <script>: "</" would end the element early.
-std::string script_safe(std::string text) {
-  for (size_t at = text.find("</"); at != std::string::npos; at = text.find("</", at + 3)) text.insert(at + 1, "\\");
-  return text;
+std::string script_safe(const std::string& text) {
+  std::string safe;
+  safe.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    safe += text[i];
+    if (text[i] == '<' && i + 1 < text.size() && text[i + 1] == '/') safe += '\\';
+  }
+  return safe;
 }
 
 const char* const kPage = R"HTML(<!DOCTYPE html>
@@ -259,8 +249,9 @@ std::string report_html(const ResultsStore& store, const std::string& chart_js) 
   nlohmann::json rooflines = nlohmann::json::array();
   for (size_t i = 0; i < front.size() && rooflines.size() < kRooflinePoints; ++i) {
     const nlohmann::json& text = table.rows[front[i]][static_cast<size_t>(result_column)];
-    nlohmann::json roofline = roofline_of(text.is_string() ? nlohmann::json::parse(text.get<std::string>()) : nlohmann::json());
-    if (roofline.is_null()) continue;
+    const nlohmann::json result = text.is_string() ? nlohmann::json::parse(text.get<std::string>()) : nlohmann::json();
+    if (!result.contains("roofline")) continue;
+    nlohmann::json roofline = result.at("roofline");
     roofline["label"] = "#" + table.rows[front[i]][static_cast<size_t>(table.column("point_index"))].dump();
     rooflines.push_back(std::move(roofline));
   }

@@ -168,7 +168,7 @@ StoreLayout read_layout(sqlite3* db, const std::string& path) {
 nlohmann::json StoreLayout::to_json() const {
   nlohmann::json metrics_json = nlohmann::json::array();
   for (const MetricInfo& m : metrics) {
-    metrics_json.push_back({{"name", m.name}, {"unit", m.unit}, {"energy_part", m.energy_part}});
+    metrics_json.push_back({{"name", m.name}, {"energy_part", m.energy_part}});
   }
   return {{"identity", identity}, {"axis_columns", axis_columns}, {"metrics", metrics_json}};
 }
@@ -176,7 +176,7 @@ nlohmann::json StoreLayout::to_json() const {
 StoreLayout StoreLayout::from_json(const nlohmann::json& j) {
   StoreLayout layout{j.at("identity"), j.at("axis_columns").get<std::vector<std::string>>(), {}};
   for (const auto& m : j.at("metrics")) {
-    layout.metrics.push_back({m.at("name"), m.at("unit"), m.at("energy_part")});
+    layout.metrics.push_back({m.at("name"), m.at("energy_part")});
   }
   return layout;
 }

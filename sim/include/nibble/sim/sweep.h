@@ -19,18 +19,20 @@
 
 namespace nibble {
 
-// One figure a design point reports. `energy_part` marks the terms of the energy-per-token
-// breakdown (they add up to energy_per_token_uj); the report stacks them.
+// One figure a design point reports (its name carries its unit, e.g. latency_ms).
+// `energy_part` marks the terms of the energy-per-token breakdown (they add up to
+// energy_per_token_uj); the report stacks them.
 struct MetricInfo {
   std::string name;
-  std::string unit;
   bool energy_part = false;
 };
 
 struct Evaluation {
   std::vector<double> metrics;  // in DesignSpace::metrics() order
   std::string bound;            // what limits the design: "compute" or "memory"
-  nlohmann::json detail;        // the full result (per-operator figures feed the report)
+  // The full result. A "roofline" member {peak_gops, bandwidth_gbs, operators: [{name,
+  // intensity (ops/byte), gops}]} feeds the report's roofline plot.
+  nlohmann::json detail;
 };
 
 // What a sweep needs from the design-point model. The one used by `nibble sweep` wraps
