@@ -47,7 +47,7 @@ TEST(SweepSpec, EachErrorNamesFileAndLine) {
       {kHead + "accuracy: {source: wiki}\n", {"spec.yaml:5:", "unknown source 'wiki'"}},
       {"nibble_sweep: 1\nname: t\nhardware: missing.yaml\nformats: {w: nvfp4, a: nvfp4, kv: nvfp4}\n",
        {"spec.yaml:3:", "missing.yaml: cannot open file"}},
-      {"nibble_sweep: 1\nname: t\nhardware: hw.yaml\nformats: {w: nvfp4, a: nvfp4}\n", {"spec.yaml:4:", "missing key 'kv'"}},
+      {"nibble_sweep: 1\nname: t\nhardware: hw.yaml\nformats: {w: nvfp4, kv: nvfp4}\n", {"spec.yaml:4:", "missing key 'a'"}},
       {kHead + "workload: {batch: 0}\n", {"spec.yaml:5:", "batch must be an integer in [1, 64]"}},
       {kHead + "axes:\n  array.rows: {from: 1, to: 1000, step: 1}\n  array.cols: {from: 1, to: 1000, step: 1}\n"
                "  clock_ghz: {from: 0.1, to: 10, step: 0.001}\n",
@@ -146,6 +146,23 @@ TEST(SweepSpec, ShardsPartitionThePoints) {
   bad.shard = 3;
   bad.shards = 3;
   expect_error([&] { select_points(points, bad); }, {"shard 3/3 is not valid"});
+}
+
+}  // namespace
+}  // namespace nibble
+
+namespace nibble {
+namespace {
+
+TEST(SweepSpec, AnOmittedKvFormatFollowsTheActivationFormat) {
+  const SweepSpec spec = load_sweep_spec(
+      write_spec("kv.yaml", "nibble_sweep: 1\nname: t\nhardware: hw.yaml\nformats: {w: nvfp4, a: nvfp4}\n"
+                            "axes:\n  formats.a: [mxfp4, nvfp4]\n"),
+      FakeDesignSpace());
+  const std::vector<SweepPoint> points = expand_points(spec, FakeDesignSpace());
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_EQ(points[0].design.at("formats").at("kv"), "mxfp4");
+  EXPECT_EQ(points[1].design.at("formats").at("kv"), "nvfp4");
 }
 
 }  // namespace

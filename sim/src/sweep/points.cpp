@@ -21,11 +21,22 @@ bool is_role(const std::string& role) {
 
 void set_format(nlohmann::json& design, const std::string& role, const nlohmann::json& value) {
   if (!value.is_string()) throw Error("formats." + role + " must be a format name");
+  if (role == "kv" && value.get<std::string>().empty()) {
+    design["formats"]["kv"] = "";  // the activation format, filled in by resolve_formats
+    return;
+  }
   try {
     design["formats"][role] = make_format(value.get<std::string>())->info().name;
   } catch (const Error& e) {
     throw Error("formats." + role + ": " + e.what());
   }
+}
+
+// An empty KV format follows the activation format (the KV cache is attention's operand
+// next to activations, and the two must share a K-block).
+void resolve_formats(nlohmann::json& design) {
+  nlohmann::json& formats = design["formats"];
+  if (formats.at("kv") == "") formats["kv"] = formats.at("a");
 }
 
 }  // namespace
@@ -92,6 +103,7 @@ std::vector<SweepPoint> expand_points(const SweepSpec& spec, const DesignSpace& 
         apply_design_key(space, design, spec.axes[axis].key, spec.axes[axis].values[at[d]]);
       }
     }
+    resolve_formats(design);
     bool excluded = false;
     for (const nlohmann::json& rule : spec.excludes) {
       bool all = true;

@@ -168,6 +168,10 @@ class SpecReader {
     const auto roles = entries(formats, "formats", {std::begin(kFormatRoles), std::end(kFormatRoles)});
     spec_.base["formats"] = nlohmann::json::object();
     for (const char* role : kFormatRoles) {
+      if (std::string(role) == "kv" && !roles.count(role)) {
+        spec_.base["formats"]["kv"] = "";  // the activation format (resolve_formats)
+        continue;
+      }
       apply(spec_.base, std::string("formats.") + role, scalar(required(formats, roles, role)),
             roles.count(role) ? roles.at(role) : formats);
     }

@@ -8,6 +8,7 @@
 //   {"hardware": {...nested by dotted key, e.g. {"array": {"rows": 32}}...},
 //    "workload": {"model": ..., "phase": ..., ...},
 //    "formats":  {"w": "nvfp4", "a": "nvfp4", "kv": "mxfp8_e4m3"}}
+// A spec may leave formats.kv out (or empty): the KV cache then takes the activation format.
 // Format names are canonicalized through models' registry; hardware and workload keys through
 // the DesignSpace, so two spellings of one design share an id.
 #include <cstdint>
