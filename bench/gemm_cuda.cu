@@ -1,6 +1,6 @@
 // W4A4 GEMM kernels (models/cuda) against cuBLAS BF16, cuBLASLt FP8 and a device-to-device
 // copy, on Llama-2-7B linear-layer shapes. Run by hand on a GPU (scripts/gpu_check.sh);
-// without a device it prints "no CUDA device" and exits 2.
+// without a device it prints "no CUDA device" and exits 2, as for bad arguments.
 //
 // Timing: each configuration runs kWarmup times, then kRuns times, each run timed alone by
 // CUDA events; the median is reported. Weights are cycled through enough copies to exceed
@@ -11,7 +11,9 @@
 #include <cuda_fp8.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <random>
 #include <string>
@@ -155,7 +157,59 @@ double memcpy_gbps(std::size_t bytes) {
   return 2.0 * bytes / (ms * 1e6);
 }
 
-int run() {
+// What to measure: by default every format on every Llama-2-7B shape; `gemm_cuda FORMAT M N K`
+// measures one configuration (for a profiler such as ncu).
+struct Selection {
+  std::vector<std::string> formats = {"mxfp4", "nvfp4", "int4_g32", "int4_g128", "bcq"};
+  std::vector<std::int64_t> ms = {1, 16, 2048};
+  std::vector<std::pair<std::int64_t, std::int64_t>> layers = {{4096, 4096}, {11008, 4096}, {4096, 11008}};
+};
+
+// Bounds on `gemm_cuda FORMAT M N K`: each host matrix stays within 1 GiB of floats.
+constexpr std::int64_t kMaxDimension = 65536, kMaxElements = std::int64_t{1} << 28;
+
+std::int64_t parse_dimension(const char* text) {
+  std::int64_t value = 0;
+  const char* end = text + std::strlen(text);
+  const auto [last, ec] = std::from_chars(text, end, value);
+  if (ec != std::errc() || last != end || value < 1 || value > kMaxDimension) {
+    throw Error(std::string("dimension '") + text + "' is not an integer in [1, 65536]");
+  }
+  return value;
+}
+
+Selection select(int argc, char** argv) {
+  Selection all;
+  if (argc == 1) return all;
+  if (argc != 5) throw Error("usage: gemm_cuda [FORMAT M N K]");
+  nibble::make_format(argv[1]);  // refuses an unknown format by name
+  const std::int64_t m = parse_dimension(argv[2]), n = parse_dimension(argv[3]), k = parse_dimension(argv[4]);
+  if (std::max(m, n) * k > kMaxElements) throw Error("M x K and N x K must be at most 2^28 elements");
+  return {{argv[1]}, {m}, {{n, k}}};
+}
+
+// One format's weights for one layer, uploaded in enough copies to defeat the L2.
+struct Weights {
+  std::string format;
+  std::vector<DeviceQuantized> copies;
+};
+
+std::vector<Weights> upload_weights(const Selection& selection, std::int64_t n, std::int64_t k,
+                                    std::mt19937& rng) {
+  const Matrix w = random_matrix(n, k, rng);
+  std::vector<Weights> all;
+  for (const std::string& name : selection.formats) {
+    const nibble::cuda::KernelLayout layout = nibble::cuda::kernel_layout(nibble::make_format(name)->quantize(w));
+    Weights weights{name, {}};
+    weights.copies.push_back(DeviceQuantized::upload(layout));
+    const int copies = copies_for(weights.copies[0].device_bytes());
+    for (int i = 1; i < copies; ++i) weights.copies.push_back(DeviceQuantized::upload(layout));
+    all.push_back(std::move(weights));
+  }
+  return all;
+}
+
+int run(const Selection& selection) {
   int devices = 0;
   const cudaError_t status = cudaGetDeviceCount(&devices);
   if (status != cudaSuccess || devices == 0) {
@@ -175,14 +229,13 @@ int run() {
   check_cublas(cublasLtCreate(&blas_lt), "cublasLtCreate");
   std::printf("memcpy D2D: %.0f GB/s\n", memcpy_gbps(std::size_t{256} << 20));
 
-  const std::vector<std::string> formats = {"mxfp4", "nvfp4", "int4_g32", "int4_g128", "bcq"};
-  const std::int64_t ms[] = {1, 16, 2048};
-  const std::pair<std::int64_t, std::int64_t> layers[] = {{4096, 4096}, {11008, 4096}, {4096, 11008}};
   std::mt19937 rng(1);
   std::printf("%-10s %5s %6s %6s %10s %9s %8s %8s %8s\n", "format", "M", "N", "K", "time_us",
               "TFLOP/s", "GB/s", "vs_bf16", "vs_fp8");
-  for (const auto& [n, k] : layers) {
-    for (const std::int64_t m : ms) {
+  for (const auto& [n, k] : selection.layers) {
+    // Quantized once per layer and format: the weights do not depend on M.
+    const std::vector<Weights> layer_weights = upload_weights(selection, n, k, rng);
+    for (const std::int64_t m : selection.ms) {
       const Shape s{m, n, k};
       const double flops = 2.0 * m * n * k;
       const double bf16 = cublas_bf16_ms(blas, s);
@@ -198,23 +251,18 @@ int run() {
         std::printf("%-10s %5lld %6lld %6lld   (no FP8 algorithm on this device)\n", "cublaslt_fp8",
                     static_cast<long long>(m), static_cast<long long>(n), static_cast<long long>(k));
       }
-      for (const std::string& name : formats) {
-        const auto format = nibble::make_format(name);
-        const DeviceQuantized a = DeviceQuantized::upload(format->quantize(random_matrix(m, k, rng)));
-        const nibble::cuda::KernelLayout weight_layout =
-            nibble::cuda::kernel_layout(format->quantize(random_matrix(n, k, rng)));
-        std::vector<DeviceQuantized> weights;
-        weights.push_back(DeviceQuantized::upload(weight_layout));
-        const int copies = copies_for(weights[0].device_bytes());
-        for (int i = 1; i < copies; ++i) weights.push_back(DeviceQuantized::upload(weight_layout));
+      const Matrix activations = random_matrix(m, k, rng);
+      for (const Weights& weights : layer_weights) {
+        const auto& copies = weights.copies;
+        const DeviceQuantized a = DeviceQuantized::upload(nibble::make_format(weights.format)->quantize(activations));
         DeviceBuffer c(m * n * 2);
         const double t = median_ms([&](int i) {
-          nibble::cuda::gemm_w4a4(a, weights[i % weights.size()], nibble::cuda::OutputType::kBf16, c.get());
+          nibble::cuda::gemm_w4a4(a, copies[i % copies.size()], nibble::cuda::OutputType::kBf16, c.get());
         });
-        const double bytes = static_cast<double>(weights[0].device_bytes() + a.device_bytes()) + 2.0 * m * n;
+        const double bytes = static_cast<double>(copies[0].device_bytes() + a.device_bytes()) + 2.0 * m * n;
         char vs_fp8[16] = "";
         if (fp8 > 0) std::snprintf(vs_fp8, sizeof vs_fp8, "%.2f", fp8 / t);
-        std::printf("%-10s %5lld %6lld %6lld %10.1f %9.1f %8.0f %8.2f %8s\n", name.c_str(),
+        std::printf("%-10s %5lld %6lld %6lld %10.1f %9.1f %8.0f %8.2f %8s\n", weights.format.c_str(),
                     static_cast<long long>(m), static_cast<long long>(n), static_cast<long long>(k),
                     t * 1e3, flops / (t * 1e9), bytes / (t * 1e6), bf16 / t, vs_fp8);
       }
@@ -228,9 +276,16 @@ int run() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  Selection selection;
   try {
-    return run();
+    selection = select(argc, argv);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "gemm_cuda: error: %s\n", e.what());
+    return 2;
+  }
+  try {
+    return run(selection);
   } catch (const Error& e) {
     std::fprintf(stderr, "gemm_cuda: %s\n", e.what());
     return 1;

@@ -4,8 +4,8 @@
 set -euo pipefail
 
 packages=(
-  cmake g++ make ccache pkg-config
-  libgtest-dev libgmock-dev libbenchmark-dev
+  cmake g++ make ninja-build ccache pkg-config shellcheck
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
   libboost-program-options-dev nlohmann-json3-dev libyaml-cpp-dev libsqlite3-dev
   libsystemc-dev verilator yosys zlib1g-dev
   python3 python3-numpy python3-matplotlib

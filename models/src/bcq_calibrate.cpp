@@ -35,8 +35,8 @@ std::vector<float> bcq_calibration_sample(const BcqParams& params,
         const int n = static_cast<int>(std::min<std::int64_t>(params.array, t.cols - a * params.array));
         const std::uint32_t amax = amax_bits(v, n);
         if (amax == 0 || amax >= 0x7F800000u) continue;
-        const float multiplier = scaler.multiplier(scaler.scale_code(bits_float(amax)));
-        for (int i = 0; i < params.array; ++i) y[i] = i < n ? v[i] * multiplier : 0.0f;
+        const float divisor = scaler.divisor(scaler.scale_code(bits_float(amax)));
+        for (int i = 0; i < params.array; ++i) y[i] = i < n ? v[i] / divisor : 0.0f;
         for (int b = 0; b < params.array; b += params.block) {
           if (keep < 1.0 && static_cast<double>(rng() >> 11) * 0x1p-53 >= keep) continue;
           sample.insert(sample.end(), y.begin() + b, y.begin() + b + params.block);

@@ -10,7 +10,8 @@
 namespace nibble {
 
 // Scales of block arrays (see bcq.h): the per-tensor factor g and, per array, the scale
-// code and the multiplier 1 / (s g) that maps scalars into the codebook domain.
+// code and the divisor s g that maps scalars into the codebook domain (y = x / (s g): a
+// multiplication by a rounded 1 / (s g) would move exact ties between entries).
 class BcqScaler {
  public:
   BcqScaler(const BcqParams& params, MatrixView x);
@@ -18,7 +19,7 @@ class BcqScaler {
   const ScaleSpec& spec() const { return spec_; }
   // Scale code for an array with largest magnitude `amax` (finite).
   std::uint32_t scale_code(float amax) const;
-  float multiplier(std::uint32_t code) const { return 1.0f / (spec_.decode(code) * g_); }
+  float divisor(std::uint32_t code) const { return spec_.decode(code) * g_; }
 
  private:
   ScaleSpec spec_;

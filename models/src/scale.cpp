@@ -32,7 +32,9 @@ ExactScale ScaleSpec::exact(std::uint32_t code) const {
   if (!spec) return exact_float(bits_float(code));
   const double v = nibble::decode(*spec, code);
   if (!std::isfinite(v)) return {0, 0, true};
-  return {decode_integer(*spec, code), spec->quantum_exponent(), false};
+  // Every scale value is an FP32 value; counted in quanta of its spec instead, a BF16 or E8M0
+  // scale of 1 would be 2^133 or 2^127, beyond int64.
+  return exact_float(static_cast<float>(v));
 }
 
 std::uint32_t ScaleSpec::smallest_positive() const {

@@ -22,6 +22,8 @@ int run_calibrate(const Args& args);
 int run_cosim(const Args& args);
 int run_area(const Args& args);
 int run_sim(const Args& args);
+int run_models(const Args& args);
+int run_sweep_command(const Args& args);
 int run_merge(const Args& args);
 int run_export(const Args& args);
 int run_pareto(const Args& args);

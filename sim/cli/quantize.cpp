@@ -62,12 +62,12 @@ int run_quantize(const Args& args) {
 
   auto format = make_format(vm["format"].as<std::string>());
   if (vm.count("codebooks")) {
-    const std::string& name = vm["format"].as<std::string>();
-    if (name.rfind("bcq", 0) != 0) throw Error("--codebooks applies to bcq formats only, not '" + name + "'");
+    const FormatInfo& info = format->info();
+    if (!info.bcq) throw Error("--codebooks applies to bcq formats only, not '" + info.name + "'");
     CodebookFile file = load_codebooks(vm["codebooks"].as<std::string>());
-    if (!(file.params == parse_bcq_params(name))) {
+    if (!(file.params == *info.bcq)) {
       throw Error(vm["codebooks"].as<std::string>() + ": codebooks are for " + file.params.name() +
-                  ", not " + parse_bcq_params(name).name());
+                  ", not " + info.bcq->name());
     }
     format = make_bcq(file.params, std::move(file.codebooks));
   }

@@ -61,8 +61,7 @@ void AcceleratorTop::run() {
       sc_time compute = sc_core::SC_ZERO_TIME, channel = sc_core::SC_ZERO_TIME;
       a_buffer.read(step.a_read);
       w_buffer.read(step.w_read);
-      array.compute(g.blocks_per_tile,
-                    g.blocks_per_tile * g.cycles_per_block_step + (t > 0 ? hw.dpu_clear_cycles : 0), compute);
+      array.compute(step.blocks, step.compute, compute);
       o_buffer.write(step.results);
       if (t + 1 < g.schedule.size()) load(g.schedule[t + 1], channel);
       if (t > 0) store(g.schedule[t - 1], channel);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "nibble/models/error.h"
@@ -47,11 +48,26 @@ EnergyTable load_energy(const std::string& path) {
     }
   };
   if (!root.IsMap()) throw Error(path + ": expected a map of energies");
+  const std::set<std::string> known = {"source", "int8_mac_pj", "fp32_add_pj", "sram_read_pj_per_byte",
+                                       "dram_pj_per_byte", "vector_pj_per_element", "nand2_um2",
+                                       "sram_um2_per_bit"};
+  std::set<std::string> seen;
+  for (const auto& item : root) {
+    const std::string key = item.first.as<std::string>();
+    const std::string at = path + ":" + std::to_string(item.first.Mark().line + 1) + ": ";
+    if (!known.count(key)) {
+      std::string valid;
+      for (const auto& k : known) valid += (valid.empty() ? "" : ", ") + k;
+      throw Error(at + "unknown key '" + key + "' (valid: " + valid + ")");
+    }
+    if (!seen.insert(key).second) throw Error(at + "duplicate key '" + key + "'");
+  }
   t.source = root["source"] ? root["source"].as<std::string>() : "";
   if (t.source.empty()) throw Error(path + ": missing 'source' (cite where the energies come from)");
   t.int8_mac_pj = number(root["int8_mac_pj"], "int8_mac_pj");
   t.fp32_add_pj = number(root["fp32_add_pj"], "fp32_add_pj");
   t.dram_pj_per_byte = number(root["dram_pj_per_byte"], "dram_pj_per_byte");
+  t.vector_pj_per_element = number(root["vector_pj_per_element"], "vector_pj_per_element");
   t.nand2_um2 = number(root["nand2_um2"], "nand2_um2");
   t.sram_um2_per_bit = number(root["sram_um2_per_bit"], "sram_um2_per_bit");
   const YAML::Node sram = root["sram_read_pj_per_byte"];
@@ -68,38 +84,43 @@ EnergyTable load_energy(const std::string& path) {
   return t;
 }
 
+AreaTable load_area(const std::string& path) {
+  AreaTable table;
+  if (path.empty()) return table;
+  std::ifstream in(path);
+  if (!in) return table;
+  try {
+    const nlohmann::json doc = nlohmann::json::parse(in);
+    for (const auto& [name, entry] : doc.at("units").items()) {
+      table.units.push_back({name, entry.at("lanes").get<int>(), entry.at("nand2_eq_per_lane").get<double>()});
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": malformed area data (" + e.what() + ")");
+  }
+  return table;
+}
+
 namespace {
 
-// NAND2 equivalents per lane of the unit for (a, w) and of the mxint8 reference unit, from
-// area.json; {0, 0} when either is missing. The unit is found by its formats, preferring the
-// configuration with `lanes` lanes (BCQ's unit takes a whole block array a cycle); the
-// reference has the unit's lane count where synthesized, else 32.
-std::pair<double, double> area_per_lane(const std::string& area_json, const std::string& a,
-                                        const std::string& w, int lanes, std::string& unit) {
-  std::ifstream in(area_json);
-  if (!in) return {0, 0};
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(area_json + ": malformed JSON (" + e.what() + ")");
-  }
+// NAND2 equivalents per lane of the unit for (a, w) and of the mxint8 reference unit; {0, 0}
+// when either is missing. The unit is found by its formats, preferring the configuration with
+// `lanes` lanes; the reference has the unit's lane count where synthesized, else 32.
+std::pair<double, double> area_per_lane(const AreaTable& area, const std::string& a, const std::string& w,
+                                        int lanes, std::string& unit) {
   double found = 0;
   int found_lanes = 0;
   std::map<int, double> reference;  // mxint8 NAND2 per lane by lane count
   const std::string suffix = ":a=" + a + ":b=" + w;
-  for (const auto& [name, entry] : doc.at("units").items()) {
-    const int unit_lanes = entry.at("lanes").get<int>();
-    const double per_lane = entry.at("nand2_eq_per_lane").get<double>();
+  for (const AreaTable::Unit& entry : area.units) {
+    const std::string& name = entry.name;
     if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
-        name.find(':') == name.size() - suffix.size() && (found == 0 || unit_lanes == lanes)) {
-      found = per_lane;
-      found_lanes = unit_lanes;
+        name.find(':') == name.size() - suffix.size() && (found == 0 || entry.lanes == lanes)) {
+      found = entry.nand2_per_lane;
+      found_lanes = entry.lanes;
       unit = name;
     }
-    if (name.rfind("dpu_mx:a=mxint8:", 0) == 0 &&
-        name.find(":b=mxint8", 0) != std::string::npos) {
-      reference[unit_lanes] = per_lane;
+    if (name.rfind("dpu_mx:a=mxint8:", 0) == 0 && name.find(":b=mxint8", 0) != std::string::npos) {
+      reference[entry.lanes] = entry.nand2_per_lane;
     }
   }
   const auto ref = reference.count(found_lanes) ? reference.find(found_lanes) : reference.find(32);
@@ -113,23 +134,26 @@ struct LaneSize {
   std::string basis;
 };
 
-LaneSize lane_size(const BlockFormat& a, const BlockFormat& w, const std::string& area_json) {
+LaneSize lane_size(const BlockFormat& a, const BlockFormat& w, const AreaTable& area, int lanes) {
   std::string unit;
-  const auto [unit_area, reference_area] =
-      area_json.empty() ? std::pair{0.0, 0.0}
-                        : area_per_lane(area_json, a.info().name, w.info().name, a.info().block, unit);
+  const auto [unit_area, reference_area] = area_per_lane(area, a.info().name, w.info().name, lanes, unit);
   if (unit_area > 0 && reference_area > 0) return {unit_area / reference_area, reference_area, "area.json: " + unit};
   return {a.info().element_bits * w.info().element_bits / 64.0, reference_area, "element-bit estimate"};
 }
 
+int dpu_lanes(const HardwareConfig& hw, const BlockFormat& a) {
+  return hw.dpu_lanes > 0 ? hw.dpu_lanes : a.info().block;
+}
+
 }  // namespace
 
-EnergyBreakdown gemm_energy(const EnergyTable& table, const HardwareConfig& hw,
-                            const GemmStats& stats, const BlockFormat& a, const BlockFormat& w,
-                            const std::string& area_json) {
+EnergyBreakdown gemm_energy(const EnergyTable& table, const AreaTable& area, const HardwareConfig& hw,
+                            const GemmStats& stats, const BlockFormat& a, const BlockFormat& w) {
   EnergyBreakdown e;
+  // A block operation multiplies a whole block whatever the lane count (fewer lanes take more
+  // cycles for the same work).
   const int lanes = a.info().block;
-  const LaneSize size = lane_size(a, w, area_json);
+  const LaneSize size = lane_size(a, w, area, dpu_lanes(hw, a));
   const double lane_pj = table.int8_mac_pj * size.relative;
   e.dpu_basis = size.basis;
   const auto ops = static_cast<double>(stats.dpu_block_ops);
@@ -144,16 +168,16 @@ EnergyBreakdown gemm_energy(const EnergyTable& table, const HardwareConfig& hw,
   return e;
 }
 
-DesignArea design_area(const EnergyTable& table, const HardwareConfig& hw, const BlockFormat& a,
-                       const BlockFormat& w, const std::string& area_json) {
-  const LaneSize size = lane_size(a, w, area_json);
-  DesignArea area;
-  area.dpu_basis = size.reference_nand2 > 0 ? size.basis : "no area.json: DPUs not counted";
-  area.dpu_um2 = static_cast<double>(hw.rows) * hw.cols * a.info().block * size.relative *
-                 size.reference_nand2 * table.nand2_um2;
-  area.sram_um2 =
+DesignArea design_area(const EnergyTable& table, const AreaTable& area, const HardwareConfig& hw,
+                       const BlockFormat& a, const BlockFormat& w) {
+  const int lanes = dpu_lanes(hw, a);
+  const LaneSize size = lane_size(a, w, area, lanes);
+  DesignArea d;
+  d.dpu_basis = size.reference_nand2 > 0 ? size.basis : "no area.json: DPUs not counted";
+  d.dpu_um2 = static_cast<double>(hw.rows) * hw.cols * lanes * size.relative * size.reference_nand2 * table.nand2_um2;
+  d.sram_um2 =
       static_cast<double>(hw.a_buffer_bytes + hw.w_buffer_bytes + hw.o_buffer_bytes) * 8 * table.sram_um2_per_bit;
-  return area;
+  return d;
 }
 
 }  // namespace nibble

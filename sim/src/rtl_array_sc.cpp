@@ -16,7 +16,7 @@ constexpr int kBlockBytes = 16;
 void check_mxfp4(const QuantizedTensor& t, const char* which) {
   const FormatInfo& info = t.format->info();
   if (info.block != kBlock || t.element_bits != 4 || t.scale_bytes != 1 || t.aux_bytes != 0 ||
-      t.tensor_scale != 1.0f || info.name.rfind("mxfp4", 0) != 0) {
+      t.tensor_scale != 1.0f || info.family != "mx" || info.element != "e2m1") {
     throw Error(std::string("rtl array: ") + which + " is " + info.name +
                 "; the Verilated array holds mxfp4 x mxfp4 units");
   }

@@ -68,6 +68,21 @@ TEST(Cli, BadInputExitsTwoWithOneLine) {
   }
 }
 
+TEST(Cli, NoArgumentsPrintsUsageAndExitsTwo) {
+  const CliRun none = nibble("");
+  EXPECT_EQ(none.code, 2);
+  for (const char* command : {"formats", "quantize", "eval", "calibrate", "cosim", "area", "sim"}) {
+    EXPECT_NE(none.out.find(std::string("\n  ") + command + " "), std::string::npos)
+        << command << " missing from the usage:\n" << none.out;
+  }
+  const CliRun help = nibble("--help");
+  EXPECT_EQ(help.code, 0);
+  EXPECT_EQ(help.out, none.out);
+  const CliRun unknown = nibble("frobnicate");
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_EQ(unknown.err, "nibble: error: unknown command 'frobnicate' (run nibble --help)\n");
+}
+
 TEST(Cli, QuantizeWritesTheLibrarysDequantization) {
   const Matrix m = synthetic_tensor("llm-act", 8, 100, 2);
   const std::string in = temp("in.npy"), out = temp("q.npy"), packed = temp("q.bin");
@@ -178,14 +193,14 @@ TEST(Cli, SimPrintsATableAndJson) {
   std::ifstream in(json);
   std::stringstream s;
   s << in.rdbuf();
-  EXPECT_NE(s.str().find("\"schema_version\": 1"), std::string::npos);
+  EXPECT_NE(s.str().find("\"schema_version\": 2"), std::string::npos);
   const std::string bad = temp("bad.yaml");
   std::ofstream(bad) << "array: {rows: 8, colz: 4}\n";
   const CliRun e = nibble("sim --hw " + bad + " --gemms " + src +
                           "/sim/configs/llama2_7b_prefill_layer.csv --a-format mxfp4 --w-format mxfp4");
   EXPECT_EQ(e.code, 2);
   EXPECT_EQ(lines(e.err), 1) << e.err;
-  EXPECT_NE(e.err.find(":1: unknown key 'colz'"), std::string::npos) << e.err;
+  EXPECT_NE(e.err.find(":1: unknown hardware key 'array.colz'"), std::string::npos) << e.err;
   // DPUs built for one format: it is the operands' default, and other formats are refused.
   const std::string nv = temp("nv.yaml");
   std::ofstream(nv) << "array: {rows: 8, cols: 8}\ndpu: {format: nvfp4}\n";

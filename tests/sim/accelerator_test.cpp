@@ -121,7 +121,8 @@ TEST(Accelerator, BcqCodebooksLoadOnceWithTheFirstTile) {
   hw.dram_bytes_per_cycle = 1;
   hw.dram_latency = 0;
   const auto bcq = make_format("bcq");
-  const GemmStats s = simulate_gemm(hw, {"g", 8, 8, 256}, *bcq, *bcq);
+  const Gemm g{"g", 8, 8, 256};
+  const GemmStats s = simulate_gemm(hw, g, *bcq, *bcq, array_tile_mapping(hw, g), /*with_schedule=*/true);
   // 16 codebooks x 16 entries x 6 bits = 192 bytes per operand.
   EXPECT_EQ(s.dram_a.codebooks, 192);
   EXPECT_EQ(s.dram_w.codebooks, 192);
@@ -192,10 +193,14 @@ TEST(Accelerator, HardwareYamlAndErrorsWithLines) {
   EXPECT_EQ(hw.w_buffer_bytes, 32 * 1024);
   EXPECT_EQ(hw.dram_latency, 50);
   const std::pair<std::string, std::string> bad[] = {
-      {write("key.yaml", "clock_ghz: 1\narray: {rows: 8, colz: 4}\n"), ":2: unknown key 'colz'"},
-      {write("num.yaml", "dpu:\n  latency: fast\n"), ":2: 'latency' is not a number"},
-      {write("neg.yaml", "array: {rows: 0}\n"), ":1: 'rows' must be >= 1"},
-      {write("fmt.yaml", "clock_ghz: 1\ndpu: {format: mxfp5}\n"), ":2: dpu format: unknown format 'mxfp5'"},
+      {write("key.yaml", "clock_ghz: 1\narray: {rows: 8, colz: 4}\n"), ":2: unknown hardware key 'array.colz'"},
+      {write("num.yaml", "dpu:\n  latency: fast\n"), ":2: 'dpu.latency' is not a number: 'fast'"},
+      {write("neg.yaml", "array: {rows: 0}\n"), ":1: hardware key 'array.rows': 0 is outside [1, 65536]"},
+      {write("frac.yaml", "array: {rows: 2.5}\n"), ":1: hardware key 'array.rows': 2.5 is not an integer"},
+      {write("inf.yaml", "buffers: {w_kib: .inf}\n"), ":1: 'buffers.w_kib' is not a number: '.inf'"},
+      {write("huge.yaml", "buffers: {w_kib: 1e300}\n"), ":1: hardware key 'buffers.w_kib': 1.0000000000000001e+300 is outside"},
+      {write("dup.yaml", "clock_ghz: 1\nclock_ghz: 2\n"), ":2: duplicate key 'clock_ghz'"},
+      {write("fmt.yaml", "clock_ghz: 1\ndpu: {format: mxfp5}\n"), ":2: hardware key 'dpu.format': unknown format 'mxfp5'"},
       {write("syntax.yaml", "array: {rows: 8\n"), "malformed YAML"},
       {"/nonexistent/hw.yaml", "cannot open"}};
   for (const auto& [path, expected] : bad) {

@@ -24,7 +24,7 @@ std::string write(const std::string& name, const std::string& text) {
 const char* kTable =
     "source: test\nint8_mac_pj: 0.25\nfp32_add_pj: 1\n"
     "sram_read_pj_per_byte:\n  - {kib: 8, pj: 1}\n  - {kib: 1024, pj: 8}\ndram_pj_per_byte: 100\n"
-    "nand2_um2: 0.5\nsram_um2_per_bit: 0.25\n";
+    "vector_pj_per_element: 2\nnand2_um2: 0.5\nsram_um2_per_bit: 0.25\n";
 
 TEST(Energy, SramEnergyIsLogLinearInSizeAndClamped) {
   const EnergyTable t = load_energy(write("t.yaml", kTable));
@@ -44,7 +44,7 @@ TEST(Energy, EventsTimesEnergies) {
   const auto f = make_format("mxfp4");
   const GemmStats s = simulate_gemm(hw, {"g", 8, 8, 256}, *f, *f);
   // Without area data: a lane costs 0.25 * (4 x 4) / 64 = 0.0625 pJ; 512 ops x 32 lanes.
-  const EnergyBreakdown e = gemm_energy(t, hw, s, *f, *f, "");
+  const EnergyBreakdown e = gemm_energy(t, load_area(""), hw, s, *f, *f);
   EXPECT_EQ(e.dpu_basis, "element-bit estimate");
   EXPECT_DOUBLE_EQ(e.dpu_pj, 512 * 32 * 0.0625);
   EXPECT_DOUBLE_EQ(e.accumulate_pj, 512 * 1.0);
@@ -58,7 +58,7 @@ TEST(Energy, EventsTimesEnergies) {
   const std::string area = write("area.json",
       R"({"units": {"dpu_mx:a=mxfp4:b=mxfp4": {"lanes": 32, "nand2_eq_per_lane": 600},
                     "dpu_mx:a=mxint8:b=mxint8": {"lanes": 32, "nand2_eq_per_lane": 1200}}})");
-  const EnergyBreakdown scaled = gemm_energy(t, hw, s, *f, *f, area);
+  const EnergyBreakdown scaled = gemm_energy(t, load_area(area), hw, s, *f, *f);
   EXPECT_EQ(scaled.dpu_basis, "area.json: dpu_mx:a=mxfp4:b=mxfp4");
   EXPECT_DOUBLE_EQ(scaled.dpu_pj, 512 * 32 * 0.25 * 0.5);
 }
@@ -76,21 +76,25 @@ TEST(Energy, DesignAreaIsDpusPlusSramBits) {
       R"({"units": {"dpu_mx:a=mxfp4:b=mxfp4": {"lanes": 32, "nand2_eq_per_lane": 600},
                     "dpu_mx:a=mxint8:b=mxint8": {"lanes": 32, "nand2_eq_per_lane": 1200}}})");
   // 6 DPUs x 32 lanes x 600 NAND2 x 0.5 um2; 5 KiB x 8 bits x 0.25 um2.
-  const DesignArea d = design_area(t, hw, *f, *f, area);
+  const DesignArea d = design_area(t, load_area(area), hw, *f, *f);
   EXPECT_DOUBLE_EQ(d.dpu_um2, 6 * 32 * 600 * 0.5);
   EXPECT_DOUBLE_EQ(d.sram_um2, 5120 * 8 * 0.25);
   EXPECT_EQ(d.dpu_basis, "area.json: dpu_mx:a=mxfp4:b=mxfp4");
   // A pair without an entry: mxint8's lane scaled by element bits (4 x 8 / 64).
   const auto e4m3 = make_format("mxfp8_e4m3");
-  EXPECT_DOUBLE_EQ(design_area(t, hw, *f, *e4m3, area).dpu_um2, 6 * 32 * 1200 * 0.5 * 0.5);
+  EXPECT_DOUBLE_EQ(design_area(t, load_area(area), hw, *f, *e4m3).dpu_um2, 6 * 32 * 1200 * 0.5 * 0.5);
   // BCQ's unit takes a 64-scalar block array a cycle; no 64-lane mxint8 unit exists, so the
   // 32-lane one is the reference: 6 DPUs x 64 lanes x 3000 NAND2 x 0.5 um2.
   const std::string bcq_area = write("area3.json",
       R"({"units": {"dpu_bcq:a=bcq:b=bcq": {"lanes": 64, "nand2_eq_per_lane": 3000},
                     "dpu_mx:a=mxint8:b=mxint8": {"lanes": 32, "nand2_eq_per_lane": 1200}}})");
   const auto bcq = make_format("bcq");
-  EXPECT_DOUBLE_EQ(design_area(t, hw, *bcq, *bcq, bcq_area).dpu_um2, 6 * 64 * 3000 * 0.5);
-  const DesignArea none = design_area(t, hw, *f, *f, "");
+  EXPECT_DOUBLE_EQ(design_area(t, load_area(bcq_area), hw, *bcq, *bcq).dpu_um2, 6 * 64 * 3000 * 0.5);
+  // The area honours dpu.lanes: 8-lane DPUs are a quarter of the 32-lane ones.
+  HardwareConfig narrow = hw;
+  narrow.dpu_lanes = 8;
+  EXPECT_DOUBLE_EQ(design_area(t, load_area(area), narrow, *f, *f).dpu_um2, 6 * 8 * 600 * 0.5);
+  const DesignArea none = design_area(t, load_area(""), hw, *f, *f);
   EXPECT_EQ(none.dpu_um2, 0);
   EXPECT_NE(none.dpu_basis.find("not counted"), std::string::npos);
 }
@@ -101,9 +105,14 @@ TEST(Energy, MalformedTablesAreErrors) {
   const std::string negative = write("b.yaml", "source: x\nint8_mac_pj: -1\nfp32_add_pj: 1\n");
   expect_error([&] { load_energy(negative); }, {":2:", "int8_mac_pj"});
   const std::string order = write("c.yaml",
-      "source: x\nint8_mac_pj: 1\nfp32_add_pj: 1\ndram_pj_per_byte: 1\nnand2_um2: 1\nsram_um2_per_bit: 1\n"
+      "source: x\nint8_mac_pj: 1\nfp32_add_pj: 1\ndram_pj_per_byte: 1\nvector_pj_per_element: 1\nnand2_um2: 1\n"
+      "sram_um2_per_bit: 1\n"
       "sram_read_pj_per_byte:\n  - {kib: 8, pj: 1}\n  - {kib: 4, pj: 2}\n");
   expect_error([&] { load_energy(order); }, {"must increase"});
+  const std::string unknown = write("d.yaml", std::string(kTable) + "dram_pj: 3\n");
+  expect_error([&] { load_energy(unknown); }, {":11:", "unknown key 'dram_pj'"});
+  const std::string twice = write("e.yaml", std::string(kTable) + "fp32_add_pj: 3\n");
+  expect_error([&] { load_energy(twice); }, {":11:", "duplicate key 'fp32_add_pj'"});
 }
 
 }  // namespace

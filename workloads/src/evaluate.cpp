@@ -44,9 +44,9 @@ std::vector<EvalRow> evaluate(const EvalRequest& request,
   for (const auto& name : request.formats) {
     formats.push_back(make_format(name));
     notes.emplace_back();
-    if (name.rfind("bcq", 0) != 0) continue;
+    if (!formats.back()->info().bcq) continue;
     // BCQ: universal codebooks from held-out tensors (another seed) of every distribution.
-    const BcqParams params = parse_bcq_params(name);
+    const BcqParams params = *formats.back()->info().bcq;
     const std::uint64_t seed = request.seed + kCalibrationSeedOffset;
     std::vector<Matrix> sample;
     std::vector<MatrixView> views;

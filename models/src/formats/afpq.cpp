@@ -20,8 +20,16 @@ class AfpqFormat final : public BlockFormat {
   AfpqFormat(int group, FormatOptions& options) {
     scale_ = scale_spec(options.get_choice("scale", {"fp16", "bf16", "fp32"}));
     rounding_ = options.get_rounding();
-    info_ = {options.canonical(), "e2m1", 4, group, std::string(scale_.name()),
-             4 + 2.0 * scale_.bits() / group};
+    info_ = {.name = options.canonical(),
+             .family = "afpq",
+             .element = "e2m1",
+             .element_bits = 4,
+             .element_exponent = spec::kE2M1.quantum_exponent(),
+             .block = group,
+             .scale = std::string(scale_.name()),
+             .scale_bits = scale_.bits(),
+             .side_bits_per_block = scale_.bits(),  // the negative values' scale
+             .bits_per_element = 4 + 2.0 * scale_.bits() / group};
   }
 
   QuantizedTensor quantize(MatrixView x) const override {
@@ -85,7 +93,7 @@ class AfpqFormat final : public BlockFormat {
     throw Error("format '" + info_.name +
                 "' has two scales per group; the golden dot product does not support it");
   }
-  int element_exponent() const override { return spec::kE2M1.quantum_exponent(); }
+  int element_exponent() const override { return info_.element_exponent; }
   std::int64_t max_element_integer() const override { return 12; }
 
  private:

@@ -191,10 +191,21 @@ class BcqFormat final : public BlockFormat {
       : params_(params), books_(std::move(books)), encoder_(params_, books_) {
     validate_codebooks(params_, books_);
     const ScaleSpec scale = scale_spec(params_.scale);
-    info_ = {params_.name(), params_.float_entries ? "float" : "int" + std::to_string(params_.entry_bits),
-             params_.index_bits, params_.array, params_.scale,
-             params_.index_bits + std::log2(static_cast<double>(params_.codebooks)) / params_.block +
-                 8.0 * scale.bytes() / params_.array};
+    const std::int64_t entry_bits = params_.float_entries ? 32 : params_.entry_bits;
+    info_ = {.name = params_.name(),
+             .family = "bcq",
+             .element = params_.float_entries ? "float" : "int" + std::to_string(params_.entry_bits),
+             .element_bits = params_.index_bits,
+             .block = params_.array,
+             .scale = params_.scale,
+             .scale_bits = 8 * scale.bytes(),
+             .side_bits_per_block = params_.array / params_.block * params_.selector_bits(),
+             .tensor_scale = params_.scale == "ue4m3",
+             .codebook_bits = std::int64_t{params_.codebooks} * params_.entries() * entry_bits,
+             .bcq = params_,
+             .bits_per_element = params_.index_bits +
+                                 std::log2(static_cast<double>(params_.codebooks)) / params_.block +
+                                 8.0 * scale.bytes() / params_.array};
   }
 
   QuantizedTensor quantize(MatrixView x) const override {
@@ -218,8 +229,8 @@ class BcqFormat final : public BlockFormat {
         }
         const std::uint32_t code = scaler.scale_code(bits_float(amax));
         store_scale(scale_out, q.scale_bytes, code);
-        const float multiplier = scaler.multiplier(code);
-        for (int i = 0; i < params_.array; ++i) y[i] = i < n ? v[i] * multiplier : 0.0f;
+        const float divisor = scaler.divisor(code);
+        for (int i = 0; i < params_.array; ++i) y[i] = i < n ? v[i] / divisor : 0.0f;
         std::uint8_t* selectors = q.aux.data() + index * q.aux_bytes;
         for (int b = 0; b < selectors_per_array; ++b) {
           const int book = encoder_.encode_block(y.data() + b * params_.block, params_.block,
@@ -303,8 +314,8 @@ std::shared_ptr<const BlockFormat> make_bcq(const BcqParams& params, Codebooks b
 }
 
 const BcqParams* bcq_params(const BlockFormat& format) {
-  const auto* bcq = dynamic_cast<const BcqFormat*>(&format);
-  return bcq ? &bcq->params() : nullptr;
+  const auto& params = format.info().bcq;
+  return params ? &*params : nullptr;
 }
 
 const Codebooks* bcq_codebooks(const BlockFormat& format) {

@@ -25,9 +25,15 @@ class IntGroupFormat final : public BlockFormat {
       : bits_(bits), asymmetric_(asymmetric) {
     scale_ = scale_spec(options.get_choice("scale", {"fp16", "bf16", "fp32"}));
     rounding_ = options.get_rounding();
-    info_ = {options.canonical(), "int" + std::to_string(bits), bits, group,
-             std::string(scale_.name()),
-             bits + (scale_.bits() + (asymmetric ? bits : 0)) / static_cast<double>(group)};
+    info_ = {.name = options.canonical(),
+             .family = "int_group",
+             .element = "int" + std::to_string(bits),
+             .element_bits = bits,
+             .block = group,
+             .scale = std::string(scale_.name()),
+             .scale_bits = scale_.bits(),
+             .side_bits_per_block = asymmetric ? bits : 0,  // the zero point
+             .bits_per_element = bits + (scale_.bits() + (asymmetric ? bits : 0)) / static_cast<double>(group)};
   }
 
   QuantizedTensor quantize(MatrixView x) const override {

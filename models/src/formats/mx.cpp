@@ -71,8 +71,15 @@ class MxFormat final : public BlockFormat {
       emax_ = floor_log2(max_elem_);
       mantissa_bits_ = elem_.man_bits;
     }
-    info_ = {options.canonical(), std::string(elem_.name), elem_.bits, block, "e8m0",
-             elem_.bits + 8.0 / block};
+    info_ = {.name = options.canonical(),
+             .family = "mx",
+             .element = std::string(elem_.name),
+             .element_bits = elem_.bits,
+             .element_exponent = is_int_ ? -kMxInt8FractionBits : elem_.quantum_exponent(),
+             .block = block,
+             .scale = "e8m0",
+             .scale_bits = 8,
+             .bits_per_element = elem_.bits + 8.0 / block};
     for (std::uint32_t c = 0; c < elem_.code_count(); ++c) {
       values_[c] = static_cast<float>(std::ldexp(decode(elem_, c), is_int_ ? -kMxInt8FractionBits : 0));
       if (std::isfinite(values_[c])) integers_[c] = decode_integer(elem_, c);
@@ -138,9 +145,7 @@ class MxFormat final : public BlockFormat {
     }
   }
 
-  int element_exponent() const override {
-    return is_int_ ? -kMxInt8FractionBits : elem_.quantum_exponent();
-  }
+  int element_exponent() const override { return info_.element_exponent; }
   std::int64_t max_element_integer() const override {
     return is_int_ ? 128 : decode_integer(elem_, elem_.max_code());
   }

@@ -39,8 +39,16 @@ class NvFormat final : public BlockFormat {
     }
     modelopt_ = options.get_choice("arith", {"torchao", "modelopt"}) == "modelopt";
     rounding_ = options.get_rounding();
-    info_ = {options.canonical(), std::string(elem_.name), 4, block, "ue4m3",
-             4.0 + 8.0 / block};
+    info_ = {.name = options.canonical(),
+             .family = "nv",
+             .element = std::string(elem_.name),
+             .element_bits = 4,
+             .element_exponent = elem_.quantum_exponent(),
+             .block = block,
+             .scale = "ue4m3",
+             .scale_bits = 8,
+             .tensor_scale = true,
+             .bits_per_element = 4.0 + 8.0 / block};
   }
 
   QuantizedTensor quantize(MatrixView x) const override {
@@ -87,6 +95,11 @@ class NvFormat final : public BlockFormat {
           if (row_scales[b] == spec::kUE4M3.nan_code()) factor[b] = 0;
         }
         encode_e2m1_blocks(x.row(r), first, block, factor.data(), rounding_, row_codes);
+        for (std::int64_t b = 0; b < first; ++b) {  // x * 0 left -0 codes for negative x
+          if (row_scales[b] == spec::kUE4M3.nan_code()) {
+            std::fill_n(row_codes + b * block / 2, block / 2, std::uint8_t{0});
+          }
+        }
       }
       for (std::int64_t b = first; b < blocks; ++b) {
         if (row_scales[b] == spec::kUE4M3.nan_code()) continue;  // codes stay 0
@@ -124,7 +137,7 @@ class NvFormat final : public BlockFormat {
     for (std::int64_t b = 0; b < q.blocks_per_row(); ++b) out.scales[b] = scale.exact(scales[b]);
   }
 
-  int element_exponent() const override { return elem_.quantum_exponent(); }
+  int element_exponent() const override { return info_.element_exponent; }
   std::int64_t max_element_integer() const override { return int_elements_ ? 7 : 12; }
 
  private:

@@ -1,42 +1,59 @@
 // The CUDA W4A4 GEMM against models' golden_gemm, on a GPU. Without a device every test
-// skips (never passes). Inputs are fresh random matrices each run; the seed is printed.
+// skips (never passes), and fails instead under NIBBLE_REQUIRE_GPU=1 (gpu_test_policy.h).
+// Inputs are random matrices from a fixed seed, printed and overridable by NIBBLE_SEED.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
-#include <iostream>
 #include <random>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "cuda/gpu_test_policy.h"
 #include "expect_error.h"
 #include "nibble/cuda/gemm.h"
 #include "nibble/models/dot.h"
 #include "nibble/models/registry.h"
+#include "test_seed.h"
 
 namespace nibble::cuda {
 namespace {
 
-std::string missing_device() {
+struct DeviceStatus {
+  DeviceProbe probe;
+  std::string detail;
+};
+
+DeviceStatus probe_device() {
   int count = 0;
   const cudaError_t status = cudaGetDeviceCount(&count);
-  if (status != cudaSuccess) return cudaGetErrorString(status);
-  if (count == 0) return "cudaGetDeviceCount found 0 devices";
-  return "";
-}
-
-#define SKIP_WITHOUT_DEVICE()                                      \
-  if (const std::string why = missing_device(); !why.empty()) {    \
-    GTEST_SKIP() << "no CUDA device: " << why;                     \
+  if (status == cudaSuccess) {
+    if (count > 0) return {DeviceProbe::kPresent, ""};
+    return {DeviceProbe::kNoDevice, "cudaGetDeviceCount found 0 devices"};
   }
-
-unsigned fresh_seed() {
-  const unsigned seed = std::random_device{}();
-  std::cout << "[ seed     ] " << seed << "\n";
-  return seed;
+  const std::string error = std::string(cudaGetErrorName(status)) + ": " + cudaGetErrorString(status);
+  if (status == cudaErrorNoDevice) return {DeviceProbe::kNoDevice, error};
+  // The runtime reports a machine without any CUDA driver as "insufficient driver"; the
+  // driver version it then reads is 0. A driver that is present but too old is an error.
+  int driver = -1;
+  if (status == cudaErrorInsufficientDriver && cudaDriverGetVersion(&driver) == cudaSuccess &&
+      driver == 0) {
+    return {DeviceProbe::kNoDevice, "no CUDA driver installed"};
+  }
+  return {DeviceProbe::kError, error};
 }
+
+#define REQUIRE_DEVICE()                                                                  \
+  do {                                                                                    \
+    static const DeviceStatus device = probe_device();                                    \
+    const GpuTestDecision decision = decide_gpu_test(                                     \
+        device.probe, device.detail, parse_require_gpu(std::getenv("NIBBLE_REQUIRE_GPU"))); \
+    if (decision.action == GpuTestAction::kSkip) GTEST_SKIP() << decision.reason;         \
+    if (decision.action == GpuTestAction::kFail) FAIL() << decision.reason;               \
+  } while (false)
 
 Matrix random_matrix(std::int64_t rows, std::int64_t cols, std::mt19937& rng) {
   std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -98,10 +115,10 @@ using Shape = std::tuple<std::string, std::int64_t, std::int64_t>;  // format, M
 class CudaGemmTest : public ::testing::TestWithParam<Shape> {};
 
 TEST_P(CudaGemmTest, MatchesGoldenWithinTheAccumulationBound) {
-  SKIP_WITHOUT_DEVICE();
+  REQUIRE_DEVICE();
   const auto& [name, m, n] = GetParam();
   constexpr std::int64_t k = 4096 + 96;  // not a multiple of 64 or 128: a partial last block
-  std::mt19937 rng(fresh_seed());
+  std::mt19937 rng(test_seed(/*fallback=*/1));
   const auto format = make_format(name);
   Matrix x = random_matrix(m, k, rng);
   if (m > 1) x.row(1)[100] = std::nanf("");  // a NaN block: row 1 of C must be NaN
@@ -153,7 +170,7 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(CudaGemm, RejectsMismatchedOperands) {
-  SKIP_WITHOUT_DEVICE();
+  REQUIRE_DEVICE();
   std::mt19937 rng(1);
   const Matrix x = random_matrix(2, 256, rng);
   const DeviceQuantized mx = DeviceQuantized::upload(make_format("mxfp4")->quantize(x));

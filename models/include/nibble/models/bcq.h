@@ -14,7 +14,9 @@
 // amax A_j gets  s_j = RNE_scale(A_j / M / g)  so that its amax lands on the edge of the grid;
 // with UE4M3 scales (default) g = tensor_amax / (448 * M) is a per-tensor FP32 factor as in
 // NVFP4 and s_j is clamped to [2^-9, 448] (the positive UE4M3 range); with E8M0, BF16 or FP32
-// scales g = 1. Scalars are encoded in the scaled domain y = x / (s_j * g).
+// scales g = 1, and an E8M0 scale is the power of two at or above A_j / M (rounded up, so no
+// scalar lands beyond the grid). Scalars are encoded in the scaled domain y = x / (s_j * g)
+// (an FP32 division).
 // Encoding. Per block, the codebook with the least squared error over its L_b scalars is
 // chosen exhaustively (ties: the lowest codebook index); per scalar, the nearest entry
 // (ties: the larger entry). NaN/Inf in a block array: NaN scale, the array dequantizes NaN;
@@ -27,26 +29,13 @@
 #include <string>
 #include <vector>
 
+#include "nibble/models/bcq_params.h"
 #include "nibble/models/block_format.h"
 #include "nibble/models/tensor.h"
 
 namespace nibble {
 
-struct BcqParams {
-  int block = 8;          // L_b, 2..32
-  int array = 64;         // L_A, a multiple of L_b
-  int codebooks = 16;     // N_c, 1..64
-  int index_bits = 4;     // b, 1..4: 2^b entries per codebook
-  int entry_bits = 6;     // e, 2..8: signed integer grid of the entries
-  bool float_entries = false;
-  std::string scale = "ue4m3";  // ue4m3 | e8m0 | bf16 | fp32
 
-  int entries() const { return 1 << index_bits; }
-  int selector_bits() const;
-  int grid_max() const { return (1 << (entry_bits - 1)) - 1; }  // M
-  std::string name() const;  // canonical "bcq:..." with the non-default parameters
-  bool operator==(const BcqParams&) const = default;
-};
 
 // N_c codebooks of 2^b entries each, each codebook sorted ascending.
 struct Codebooks {

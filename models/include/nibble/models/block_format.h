@@ -4,19 +4,32 @@
 // groups: FP16). Formats are built by name through the registry (registry.h).
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "nibble/models/bcq_params.h"
 #include "nibble/models/tensor.h"
 
 namespace nibble {
 
+// What a format is and how it is stored: the one description the simulator's byte counts,
+// the energy and area lookups, the kernels and the evaluation read (nobody parses a name).
 struct FormatInfo {
-  std::string name;          // canonical name, options included (e.g. "mxfp4:scale=rceil")
-  std::string element;       // element spec name ("e2m1", "int4", ...)
-  int element_bits = 0;
-  int block = 0;             // elements per scale
-  std::string scale;         // scale spec name ("e8m0", "ue4m3", "fp16", ...)
-  double bits_per_element = 0;  // storage per element, block scale and side data included
+  std::string name;            // canonical name, options included (e.g. "mxfp4:scale=rceil")
+  std::string family;          // the format file: "mx", "nv", "int_group", "afpq", "bcq"
+  std::string element;         // element spec name ("e2m1", "int4", ...; BCQ: its entry grid)
+  int element_bits = 0;        // stored bits of one element code (BCQ: of one index)
+  int element_exponent = 0;    // every element is an integer times 2^element_exponent
+  int block = 0;               // elements per scale
+  std::string scale;           // scale spec name ("e8m0", "ue4m3", "fp16", ...)
+  int scale_bits = 0;          // one block scale as stored
+  int side_bits_per_block = 0; // zero point, second scale or BCQ selectors, per block
+  bool tensor_scale = false;   // an FP32 scale per tensor (NVFP4, NVINT4, BCQ with UE4M3)
+  std::int64_t codebook_bits = 0;  // per-tensor codebook storage (BCQ), 0 else
+  std::optional<BcqParams> bcq;    // BCQ's parameters
+  // Storage per element with the block scale and side data, as the format's paper counts it
+  // (BCQ: log2(N_c) selector bits per block even where N_c is not a power of two).
+  double bits_per_element = 0;
 };
 
 // A block scale as an exact binary number: mantissa * 2^exponent (or NaN).

@@ -8,7 +8,8 @@
 // when present. Without an area entry for the format pair, e_lane = int8_mac * (element bits
 // of A x element bits of W) / 64. SRAM bytes (written once from DRAM, read once per tile that
 // uses them) cost the per-byte read energy of their buffer's size, as do results (written to
-// the output buffer and read out once); DRAM bytes cost their own.
+// the output buffer and read out once); DRAM bytes cost their own; vector element operations
+// (norms, RoPE, softmax, SiLU) cost vector_pj_per_element each.
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,14 +25,28 @@ struct EnergyTable {
   double fp32_add_pj = 0;
   std::vector<std::pair<double, double>> sram_read_pj_per_byte;  // (KiB, pJ), by size
   double dram_pj_per_byte = 0;
+  double vector_pj_per_element = 0;
   double nand2_um2 = 0;         // area of one NAND2 gate equivalent
   double sram_um2_per_bit = 0;  // SRAM area per bit, periphery included
 
   double sram_pj_per_byte(std::int64_t bytes) const;
 };
 
-// Throws nibble::Error naming the file and line for a malformed table.
+// Throws nibble::Error naming the file and line for a malformed table or an unknown key.
 EnergyTable load_energy(const std::string& path);
+
+// The synthesized DPU units of rtl/area/area.json: NAND2 equivalents per lane by unit.
+struct AreaTable {
+  struct Unit {
+    std::string name;  // "dpu_mx:a=mxfp4:b=mxfp4"
+    int lanes = 0;
+    double nand2_per_lane = 0;
+  };
+  std::vector<Unit> units;
+};
+// An empty table for an empty path or a missing file (energy and area fall back to the
+// element-bit estimate); a malformed file is a nibble::Error.
+AreaTable load_area(const std::string& path);
 
 struct EnergyBreakdown {
   double dpu_pj = 0, accumulate_pj = 0, sram_pj = 0, dram_pj = 0;
@@ -39,20 +54,20 @@ struct EnergyBreakdown {
   double total_pj() const { return dpu_pj + accumulate_pj + sram_pj + dram_pj; }
 };
 
-// Energy of one GEMM's statistics. `area_json` may be empty or missing (bit estimate).
-EnergyBreakdown gemm_energy(const EnergyTable& table, const HardwareConfig& hw,
-                            const GemmStats& stats, const BlockFormat& a, const BlockFormat& w,
-                            const std::string& area_json);
+// Energy of one GEMM's statistics.
+EnergyBreakdown gemm_energy(const EnergyTable& table, const AreaTable& area, const HardwareConfig& hw,
+                            const GemmStats& stats, const BlockFormat& a, const BlockFormat& w);
 
-// Silicon area of the design: R x C DPUs (lanes x NAND2 per lane from area.json x nand2_um2;
+// Silicon area of the design: R x C DPUs of dpu.lanes lanes (a block when 0) x NAND2 per lane
+// from area.json (the unit synthesized with that many lanes where there is one) x nand2_um2;
 // without an entry for the format pair, the mxint8 unit's per-lane size scaled by element bits
-// as for energy) and the A, W and output SRAMs (bits x sram_um2_per_bit).
+// as for energy; and the A, W and output SRAMs (bits x sram_um2_per_bit).
 struct DesignArea {
   double dpu_um2 = 0, sram_um2 = 0;
   std::string dpu_basis;
   double total_um2() const { return dpu_um2 + sram_um2; }
 };
-DesignArea design_area(const EnergyTable& table, const HardwareConfig& hw, const BlockFormat& a,
-                       const BlockFormat& w, const std::string& area_json);
+DesignArea design_area(const EnergyTable& table, const AreaTable& area, const HardwareConfig& hw,
+                       const BlockFormat& a, const BlockFormat& w);
 
 }  // namespace nibble
