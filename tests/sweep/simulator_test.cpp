@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include "nibble/sim/design_point.h"
+#include "nibble/sim/design_space.h"
 #include "nibble/sim/hardware.h"
 #include "sweep_helpers.h"
 
@@ -66,6 +67,41 @@ TEST(SweepSimulator, MpiRanksEqualThreads) {
   EXPECT_EQ(result_rows(ranks), result_rows(threads));
 }
 #endif
+
+}  // namespace
+}  // namespace nibble
+
+namespace nibble {
+namespace {
+
+TEST(SweepSimulator, SchemaRangesAreCheckedBeforeAnyPointRuns) {
+  const std::string spec = write_spec("range.yaml", std::string("nibble_sweep: 1\nname: range\nhardware: ") + NIBBLE_SOURCE_DIR +
+                                                        "/sim/configs/example_hw.yaml\nformats: {w: nvfp4, a: nvfp4}\n"
+                                                        "axes:\n  array.rows: [16, 0]\n");
+  const std::string out = temp_path("range_out"), err = temp_path("range_err");
+  std::filesystem::remove_all(out);
+  EXPECT_EQ(system_status(std::string(NIBBLE_CLI) + " sweep " + spec + " --out " + out + " 2>" + err), 2);
+  std::ifstream in(err);
+  const std::string message((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(message.rfind("nibble: error: " + spec + ":6: ", 0), 0u) << message;
+  EXPECT_NE(message.find("array.rows"), std::string::npos) << message;
+  EXPECT_EQ(std::count(message.begin(), message.end(), '\n'), 1) << message;
+  EXPECT_FALSE(std::filesystem::exists(out));  // nothing ran, nothing was created
+}
+
+TEST(SweepSimulator, DryRunPrintsTheCountAndTheFirstPoints) {
+  const std::string out = temp_path("dry_run");
+  ASSERT_EQ(system_status(std::string(NIBBLE_CLI) + " sweep " + simulator_spec() + " --dry-run --shard 1/2 >" + out), 0);
+  std::ifstream in(out);
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  const auto space = make_design_space();
+  SweepOptions half;
+  half.shard = 1;
+  half.shards = 2;
+  const auto points = select_points(expand_points(load_sweep_spec(simulator_spec(), *space), *space), half);
+  EXPECT_EQ(text.rfind("simulator: " + std::to_string(points.size()) + " points\n", 0), 0u) << text;
+  EXPECT_NE(text.find(points[0].id.substr(0, 12)), std::string::npos) << text;
+}
 
 }  // namespace
 }  // namespace nibble
