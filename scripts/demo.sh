@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # nibble's main job from a fresh machine: install, build, then the accuracy of every format
 # on the built-in LLM-like tensors (out/eval.csv), a real small model's perplexity under W4A4
-# (out/lm.csv, when ../shared/lm is there), and the time, energy and area of one
-# Llama-2-7B prefill layer on the example accelerator for a few formats (out/sim_<format>.json).
+# (out/lm.csv, when ../shared/lm is there), the time, energy and area of one Llama-2-7B
+# prefill layer on the example accelerator for a few formats (out/sim_<format>.json), then the
+# default design-space sweep (workloads/sweeps/demo.yaml), its Pareto table and its HTML report
+# (out/sweep/report.html).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -28,3 +30,13 @@ for format in mxfp4 nvfp4 mxint8; do
     --a-format "$format" --w-format "$format" --json "out/sim_${format}.json" | tail -4
 done
 echo "wrote out/sim_*.json"
+
+echo
+echo "== design-space sweep: workloads/sweeps/demo.yaml (6 formats x 3 arrays x 2 models x prefill/decode)"
+rm -rf out/sweep
+build/bin/nibble sweep workloads/sweeps/demo.yaml --out out/sweep
+echo
+build/bin/nibble pareto out/sweep
+build/bin/nibble export out/sweep --csv out/sweep/points.csv
+build/bin/nibble report out/sweep --out out/sweep/report.html
+echo "open $(pwd)/out/sweep/report.html"

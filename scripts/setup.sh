@@ -10,6 +10,7 @@ packages=(
   libsystemc-dev verilator yosys zlib1g-dev
   python3 python3-numpy python3-matplotlib
   clang libclang-rt-14-dev
+  libssl-dev libopenmpi-dev openmpi-bin libjs-chart.js chromium
 )
 
 missing=()

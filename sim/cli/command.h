@@ -24,12 +24,19 @@ int run_cosim(const Args& args);
 int run_area(const Args& args);
 int run_sim(const Args& args);
 int run_models(const Args& args);
+int run_sweep_command(const Args& args);
+int run_merge(const Args& args);
+int run_export(const Args& args);
+int run_pareto(const Args& args);
+int run_report(const Args& args);
 
 // Parses a subcommand's options. Returns false (after printing usage) for --help.
 // Unknown options, missing required ones and bad values throw, and main reports them.
+// `positional` names the options that bare arguments fill, in order.
 bool parse_options(const std::string& command, const Args& args,
                    boost::program_options::options_description& options,
-                   boost::program_options::variables_map& vm);
+                   boost::program_options::variables_map& vm,
+                   const boost::program_options::positional_options_description& positional = {});
 
 // Splits "a,b,c" into its non-empty parts.
 std::vector<std::string> split_list(const std::string& text);

@@ -30,6 +30,11 @@ constexpr Command kCommands[] = {
     {"area", "synthesize an RTL unit configuration with Yosys and print its area", run_area},
     {"models", "list the LLM model zoo with parameter counts", run_models},
     {"sim", "an LLM workload (or a GEMM list) on a DPU array: time, energy, traffic, area", run_sim},
+    {"sweep", "run a design-space sweep spec into DIR/results.sqlite", run_sweep_command},
+    {"merge", "combine sweep databases (shards) into one", run_merge},
+    {"export", "write a sweep's results as CSV or JSON", run_export},
+    {"pareto", "print a sweep's Pareto-optimal points for its objectives", run_pareto},
+    {"report", "write a sweep's results as one self-contained HTML page", run_report},
 };
 
 void print_usage() {
@@ -42,10 +47,11 @@ void print_usage() {
 
 bool parse_options(const std::string& command, const Args& args,
                    boost::program_options::options_description& options,
-                   boost::program_options::variables_map& vm) {
+                   boost::program_options::variables_map& vm,
+                   const boost::program_options::positional_options_description& positional) {
   namespace po = boost::program_options;
   options.add_options()("help,h", "show this help");
-  po::store(po::command_line_parser(args).options(options).run(), vm);
+  po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
   if (vm.count("help")) {
     std::cout << "usage: nibble " << command << " [options]\n" << options;
     return false;
