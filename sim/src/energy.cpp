@@ -31,12 +31,12 @@ EnergyTable load_energy(const std::string& path) {
   const auto number = [&](const YAML::Node& node, const std::string& key) {
     if (!node) throw Error(path + ": missing '" + key + "'");
     try {
-      const double v = node.as<double>();
-      if (!(v > 0)) throw Error("");
+      const double v = node.IsScalar() ? node.as<double>() : 0;
+      if (!(v > 0) || !std::isfinite(v)) throw Error("");
       return v;
     } catch (const std::exception&) {
       throw Error(path + ":" + std::to_string(node.Mark().line + 1) + ": '" + key +
-                  "' must be a positive number");
+                  "' must be a positive finite number");
     }
   };
   if (!root.IsMap()) throw Error(path + ": expected a map of energies");
@@ -45,8 +45,9 @@ EnergyTable load_energy(const std::string& path) {
                                        "sram_um2_per_bit"};
   std::set<std::string> seen;
   for (const auto& item : root) {
-    const std::string key = item.first.as<std::string>();
     const std::string at = path + ":" + std::to_string(item.first.Mark().line + 1) + ": ";
+    if (!item.first.IsScalar()) throw Error(at + "a key must be a name");
+    const std::string key = item.first.Scalar();
     if (!known.count(key)) {
       std::string valid;
       for (const auto& k : known) valid += (valid.empty() ? "" : ", ") + k;
@@ -54,7 +55,10 @@ EnergyTable load_energy(const std::string& path) {
     }
     if (!seen.insert(key).second) throw Error(at + "duplicate key '" + key + "'");
   }
-  t.source = root["source"] ? root["source"].as<std::string>() : "";
+  if (root["source"] && !root["source"].IsScalar()) {
+    throw Error(path + ":" + std::to_string(root["source"].Mark().line + 1) + ": 'source' must be a text");
+  }
+  t.source = root["source"] ? root["source"].Scalar() : "";
   if (t.source.empty()) throw Error(path + ": missing 'source' (cite where the energies come from)");
   t.int8_mac_pj = number(root["int8_mac_pj"], "int8_mac_pj");
   t.fp32_add_pj = number(root["fp32_add_pj"], "fp32_add_pj");
@@ -67,6 +71,9 @@ EnergyTable load_energy(const std::string& path) {
     throw Error(path + ": 'sram_read_pj_per_byte' must be a list of {kib, pj}");
   }
   for (const auto& entry : sram) {
+    if (!entry.IsMap()) {
+      throw Error(path + ":" + std::to_string(entry.Mark().line + 1) + ": each SRAM entry must be {kib, pj}");
+    }
     t.sram_read_pj_per_byte.emplace_back(number(entry["kib"], "kib"), number(entry["pj"], "pj"));
     if (t.sram_read_pj_per_byte.size() > 1 &&
         t.sram_read_pj_per_byte.back().first <= t.sram_read_pj_per_byte.end()[-2].first) {

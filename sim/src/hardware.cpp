@@ -1,9 +1,9 @@
 #include "nibble/sim/hardware.h"
 
+#include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "nibble/models/error.h"
 #include "nibble/models/registry.h"
@@ -92,11 +92,11 @@ const KeyBinding& binding(const std::string& path) {
   throw Error("unknown hardware key '" + path + "' (valid: " + valid + ")");
 }
 
+// The shortest text that reads back as v.
 std::string number_text(double v) {
-  std::ostringstream s;
-  s.precision(17);
-  s << v;
-  return s.str();
+  char text[32];
+  const auto [end, ec] = std::to_chars(text, text + sizeof text, v);
+  return std::string(text, ec == std::errc() ? end : text);
 }
 
 void set_number(HardwareConfig& hw, const KeyBinding& b, double v) {
@@ -209,7 +209,8 @@ void read_map(const std::string& file, const YAML::Node& map, const std::string&
                                                   " must be a map");
   std::set<std::string> seen;
   for (const auto& item : map) {
-    const std::string name = item.first.as<std::string>();
+    if (!item.first.IsScalar()) fail_at(file, item.first.Mark(), "a key must be a name");
+    const std::string name = item.first.Scalar();
     const std::string path = prefix.empty() ? name : prefix + "." + name;
     if (!seen.insert(name).second) fail_at(file, item.first.Mark(), "duplicate key '" + path + "'");
     bool is_group = false;

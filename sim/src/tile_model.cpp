@@ -239,6 +239,11 @@ GemmStats MappedGemm::evaluate(bool with_schedule) const {
     }
   };
   if (with_schedule) {
+    constexpr std::int64_t kMaxScheduleSteps = std::int64_t{1} << 26;
+    if (st.steps > kMaxScheduleSteps) {
+      throw Error("sim: " + gemm_.name + " under " + mapping_.describe() + " has " + std::to_string(st.steps) +
+                  " steps; a step schedule (for the SystemC shell) holds at most " + std::to_string(kMaxScheduleSteps));
+    }
     st.schedule.reserve(static_cast<size_t>(st.steps));
     for (std::int64_t s = 0; s < st.steps; ++s) account(s, 1);
   } else {

@@ -198,7 +198,7 @@ TEST(Accelerator, HardwareYamlAndErrorsWithLines) {
       {write("neg.yaml", "array: {rows: 0}\n"), ":1: hardware key 'array.rows': 0 is outside [1, 65536]"},
       {write("frac.yaml", "array: {rows: 2.5}\n"), ":1: hardware key 'array.rows': 2.5 is not an integer"},
       {write("inf.yaml", "buffers: {w_kib: .inf}\n"), ":1: 'buffers.w_kib' is not a number: '.inf'"},
-      {write("huge.yaml", "buffers: {w_kib: 1e300}\n"), ":1: hardware key 'buffers.w_kib': 1.0000000000000001e+300 is outside"},
+      {write("huge.yaml", "buffers: {w_kib: 1e300}\n"), ":1: hardware key 'buffers.w_kib': 1e+300 is outside"},
       {write("dup.yaml", "clock_ghz: 1\nclock_ghz: 2\n"), ":2: duplicate key 'clock_ghz'"},
       {write("fmt.yaml", "clock_ghz: 1\ndpu: {format: mxfp5}\n"), ":2: hardware key 'dpu.format': unknown format 'mxfp5'"},
       {write("syntax.yaml", "array: {rows: 8\n"), "malformed YAML"},

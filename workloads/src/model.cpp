@@ -25,8 +25,9 @@ json yaml_fields(const std::string& path) {
   if (!root.IsMap()) throw Error(path + ": expected a map of config.json fields");
   json out = json::object();
   for (const auto& item : root) {
-    const std::string key = item.first.as<std::string>();
     const auto line = std::to_string(item.first.Mark().line + 1);
+    if (!item.first.IsScalar()) throw Error(path + ":" + line + ": a key must be a name");
+    const std::string key = item.first.Scalar();
     if (out.contains(key)) throw Error(path + ":" + line + ": duplicate key '" + key + "'");
     if (!item.second.IsScalar()) throw Error(path + ":" + line + ": '" + key + "' must be a value");
     const std::string text = item.second.Scalar();
