@@ -5,6 +5,7 @@
 #include "nibble/models/dot.h"
 #include "nibble/models/registry.h"
 #include "nibble/sim/accelerator.h"
+#include "nibble/sim/design_point.h"
 
 #include "llama2_7b.h"
 
@@ -23,6 +24,25 @@ void BM_Llama2_7B_Prefill2048(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Llama2_7B_Prefill2048)->Unit(benchmark::kMillisecond);
+
+// One design point of a Llama-2-70B request (2048-token prompt, 256 generated tokens) on the
+// example accelerator, the mapper choosing every GEMM's mapping (argument 1) or the plain array
+// tiles (argument 0, the reference). Target: <= 10 ms with the mapper, one core.
+void BM_EvaluatePoint_Llama2_70B_Request(benchmark::State& state) {
+  const nibble::HardwareConfig hw = nibble::load_hardware(NIBBLE_SOURCE_DIR "/sim/configs/example_hw.yaml");
+  nibble::WorkloadSpec spec;
+  spec.model = "llama-2-70b";
+  spec.phase = "request";
+  spec.prompt = 2048;
+  spec.generated = 256;
+  const nibble::Tables& tables = nibble::default_tables();
+  const std::string mapping = state.range(0) ? "best" : "m-outer";
+  for (auto _ : state) {
+    const auto r = nibble::evaluate_point(hw, spec, {"mxfp4", "mxfp4", "mxfp8_e4m3"}, tables, mapping);
+    benchmark::DoNotOptimize(r.cycles);
+  }
+}
+BENCHMARK(BM_EvaluatePoint_Llama2_70B_Request)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 // Functional mode against the golden GEMM it must match, same operands, all cores.
 // Target: functional within 2x of the golden GEMM's throughput.

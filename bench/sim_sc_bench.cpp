@@ -17,7 +17,9 @@ int sc_main(int, char*[]) {
   const auto start = clock::now();
   std::vector<nibble::GemmStats> stats;
   for (int l = 0; l < nibble::bench::kLlama2_7BLayers; ++l) {
-    for (const auto& g : nibble::bench::kLlama2_7BPrefillLayer) stats.push_back(nibble::simulate_gemm(hw, g, *f, *f));
+    for (const auto& g : nibble::bench::kLlama2_7BPrefillLayer) {
+      stats.push_back(nibble::simulate_gemm(hw, g, *f, *f, nibble::array_tile_mapping(hw, g), /*with_schedule=*/true));
+    }
   }
   const auto timed = clock::now();
   nibble::AcceleratorTop top("accelerator", hw, stats);

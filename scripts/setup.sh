@@ -4,11 +4,12 @@
 set -euo pipefail
 
 packages=(
-  cmake g++ make ninja-build ccache pkg-config shellcheck
+  cmake g++ make ninja-build ccache pkg-config shellcheck libopenblas-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libboost-program-options-dev nlohmann-json3-dev libyaml-cpp-dev libsqlite3-dev
   libsystemc-dev verilator yosys zlib1g-dev
   python3 python3-numpy python3-matplotlib
+  clang libclang-rt-14-dev
   libssl-dev libopenmpi-dev openmpi-bin libjs-chart.js chromium
 )
 

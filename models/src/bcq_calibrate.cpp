@@ -10,6 +10,7 @@
 #include "formats/fast_paths.h"
 #include "nibble/models/bits.h"
 #include "nibble/models/error.h"
+#include "nibble/models/parallel.h"
 
 namespace nibble {
 
@@ -115,14 +116,7 @@ constexpr std::int64_t kChunk = 4096;
 template <typename Fn>
 void for_chunks(std::int64_t blocks, int threads, Fn fn) {
   const std::int64_t chunks = (blocks + kChunk - 1) / kChunk;
-  std::atomic<std::int64_t> next{0};
-  const auto work = [&] {
-    for (std::int64_t c = next++; c < chunks; c = next++) fn(c * kChunk, std::min(blocks, (c + 1) * kChunk), c);
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  parallel_for(chunks, threads, [&](std::int64_t c) { fn(c * kChunk, std::min(blocks, (c + 1) * kChunk), c); });
 }
 
 }  // namespace

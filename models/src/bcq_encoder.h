@@ -1,6 +1,8 @@
 #pragma once
 // The BCQ encoder shared by the format (bcq.cpp) and LO-BCQ calibration (bcq_calibrate.cpp).
+#include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "nibble/models/bcq.h"
@@ -19,7 +21,12 @@ class BcqScaler {
   const ScaleSpec& spec() const { return spec_; }
   // Scale code for an array with largest magnitude `amax` (finite).
   std::uint32_t scale_code(float amax) const;
-  float divisor(std::uint32_t code) const { return spec_.decode(code) * g_; }
+  // At least the smallest subnormal: for arrays of subnormals s g can underflow to zero, and
+  // 0 / 0 would turn their zeros into NaN. Floored, zeros stay zero and the others land on the
+  // grid's ends.
+  float divisor(std::uint32_t code) const {
+    return std::max(spec_.decode(code) * g_, std::numeric_limits<float>::denorm_min());
+  }
 
  private:
   ScaleSpec spec_;

@@ -1,5 +1,6 @@
 #include "nibble/models/block_format.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -54,6 +55,13 @@ QuantizedTensor BlockFormat::make_tensor(MatrixView x, int scale_bytes, int aux_
   q.scales.assign(static_cast<size_t>(q.rows * q.blocks_per_row() * scale_bytes), 0);
   q.aux.assign(static_cast<size_t>(q.rows * q.blocks_per_row() * aux_bytes), 0);
   return q;
+}
+
+Matrix fake_quantize(const BlockFormat* format, MatrixView x) {
+  if (format) return format->dequantize(format->quantize(x));
+  Matrix m(x.rows, x.cols);
+  std::copy(x.data, x.data + x.rows * x.cols, m.data.begin());
+  return m;
 }
 
 }  // namespace nibble

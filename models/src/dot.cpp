@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <bit>
 #include <cmath>
 #include <limits>
-#include <thread>
 
 #include "nibble/models/error.h"
+#include "nibble/models/parallel.h"
 
 namespace nibble {
 
@@ -256,31 +255,26 @@ float golden_dot(const QuantizedTensor& a, std::int64_t row_a, const QuantizedTe
   return golden_dot(ExactOperand(a), row_a, ExactOperand(b), row_b, accumulator);
 }
 
+void prepare_dot_pair(ExactOperand& a, ExactOperand& b) {
+  check_pair(a, b);
+  if (sum_kind(a, b) == SumKind::kInt128) {
+    a.widen();
+    b.widen();
+  }
+}
+
 Matrix golden_gemm(const QuantizedTensor& a, const QuantizedTensor& b, Accumulator accumulator,
                    int threads) {
   ExactOperand ea(a), eb(b);
-  check_pair(ea, eb);
+  prepare_dot_pair(ea, eb);
   const SumKind kind = sum_kind(ea, eb);
-  if (kind == SumKind::kInt128) {
-    ea.widen();
-    eb.widen();
-  }
   Matrix c(ea.rows(), eb.rows());
-  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  threads = static_cast<int>(std::min<std::int64_t>(threads, c.rows));
   // Rows of C are handed out one at a time; each element is computed by one thread in K order,
   // so the result is the same for every thread count.
-  std::atomic<std::int64_t> next{0};
-  const auto work = [&] {
-    for (std::int64_t i = next++; i < c.rows; i = next++) {
-      float* out = c.row(i);
-      for (std::int64_t j = 0; j < c.cols; ++j) out[j] = dispatch_dot(ea, i, eb, j, kind, accumulator);
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  parallel_for(c.rows, threads, [&](std::int64_t i) {
+    float* out = c.row(i);
+    for (std::int64_t j = 0; j < c.cols; ++j) out[j] = dispatch_dot(ea, i, eb, j, kind, accumulator);
+  });
   return c;
 }
 

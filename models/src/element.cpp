@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "nibble/models/bits.h"
+#include "nibble/models/checked.h"
 #include "nibble/models/error.h"
 
 namespace nibble {
@@ -35,7 +36,10 @@ double decode(const ElementSpec& s, std::uint32_t code) {
 }
 
 std::int64_t decode_integer(const ElementSpec& s, std::uint32_t code) {
-  return static_cast<std::int64_t>(std::ldexp(decode(s, code), -s.quantum_exponent()));
+  // Wide-range specs (BF16: quantum 2^-133, E8M0: 2^-127) have codes whose integer form does
+  // not fit; callers take those through exact_float instead, and this stays a checked cast.
+  return checked_int64(std::ldexp(decode(s, code), -s.quantum_exponent()),
+                       "integer form of a " + std::string(s.name) + " code");
 }
 
 namespace {

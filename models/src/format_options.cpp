@@ -47,6 +47,21 @@ std::int64_t FormatOptions::get_int(const std::string& key, std::int64_t fallbac
   return v;
 }
 
+double FormatOptions::get_real(const std::string& key, double fallback, double lo, double hi) {
+  known_.insert(key);
+  const auto it = given_.find(key);
+  if (it == given_.end()) return fallback;
+  double v = 0;
+  const std::string& text = it->second;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || !(v >= lo && v <= hi)) {
+    throw Error("format '" + base_ + "': option " + key + "=" + text + " is not a number in [" +
+                std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  }
+  if (v != fallback) non_default_[key] = text;
+  return v;
+}
+
 std::string FormatOptions::get_choice(const std::string& key,
                                       std::initializer_list<const char*> choices) {
   known_.insert(key);

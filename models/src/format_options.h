@@ -21,6 +21,7 @@ class FormatOptions {
   const std::string& base() const { return base_; }
   std::int64_t get_int(const std::string& key, std::int64_t fallback, std::int64_t lo,
                        std::int64_t hi);
+  double get_real(const std::string& key, double fallback, double lo, double hi);
   std::string get_choice(const std::string& key, std::initializer_list<const char*> choices);
   Rounding get_rounding();  // "round=even|away", default even
   // Throws if an option was given that no get_* asked for.

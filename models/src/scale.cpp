@@ -28,12 +28,19 @@ float ScaleSpec::decode(std::uint32_t code) const {
   return spec ? static_cast<float>(nibble::decode(*spec, code)) : bits_float(code);
 }
 
+namespace {
+constexpr bool fits_float(const ElementSpec& s) { return s.exp_bits <= 8 && s.man_bits <= 23; }
+static_assert(fits_float(spec::kFP16) && fits_float(spec::kBF16) && fits_float(spec::kE8M0) &&
+              fits_float(spec::kUE4M3));
+}  // namespace
+
 ExactScale ScaleSpec::exact(std::uint32_t code) const {
   if (!spec) return exact_float(bits_float(code));
+  // Every scale spec's values are floats (at most 8 exponent and 23 mantissa bits), so the
+  // float form is exact. Not decode_integer: a BF16 or E8M0 scale in units of its quantum
+  // (2^-133, 2^-127) needs up to 261 bits.
   const double v = nibble::decode(*spec, code);
   if (!std::isfinite(v)) return {0, 0, true};
-  // Every scale value is an FP32 value; counted in quanta of its spec instead, a BF16 or E8M0
-  // scale of 1 would be 2^133 or 2^127, beyond int64.
   return exact_float(static_cast<float>(v));
 }
 

@@ -96,8 +96,10 @@ QuantizedTensor random_operand(const BlockFormat& format, std::mt19937_64& rng, 
         const bool keep = mode == 8 || (spec.is_integer && c == spec.sign_bit());  // -128 stays
         pack_code(q.elements.data(), blk * block + i, q.element_bits, keep ? c : neg);
       }
-      std::memcpy(q.aux.data() + blk * q.aux_bytes, q.aux.data() + (blk - 1) * q.aux_bytes,
-                  static_cast<size_t>(q.aux_bytes));
+      if (q.aux_bytes > 0) {  // formats without side data have no aux buffer (a null pointer)
+        std::memcpy(q.aux.data() + blk * q.aux_bytes, q.aux.data() + (blk - 1) * q.aux_bytes,
+                    static_cast<size_t>(q.aux_bytes));
+      }
       std::memcpy(q.scales.data() + blk * q.scale_bytes, q.scales.data() + (blk - 1) * q.scale_bytes,
                   static_cast<size_t>(q.scale_bytes));
     }

@@ -1,3 +1,4 @@
+#include <cmath>
 #include <cstdio>
 
 #include "command.h"
@@ -24,7 +25,14 @@ int run_calibrate(const Args& args) {
       ("threads", po::value<int>(&options.threads)->default_value(0), "worker threads (0: all cores)");
   po::variables_map vm;
   if (!parse_options("calibrate", args, description, vm)) return 0;
-  if (options.max_iterations < 0) throw Error("--iters must be >= 0");
+  require_option(options.max_iterations >= 0, "iters", ">= 0", options.max_iterations);
+  require_option(std::isfinite(options.tolerance) && options.tolerance >= 0, "tol",
+                 "a finite number >= 0", options.tolerance);
+  require_option(options.max_blocks >= 0, "max-blocks", ">= 0 (0: all blocks)",
+                 static_cast<double>(options.max_blocks));
+  require_threads(options.threads);
+  Outputs outputs;
+  const std::string out = outputs.add(vm["out"].as<std::string>());
 
   CodebookFile file;
   file.params = parse_bcq_params(vm["format"].as<std::string>());
@@ -41,7 +49,8 @@ int run_calibrate(const Args& args) {
   }
   file.codebooks = result.codebooks;
   file.mse_per_iteration = result.mse;
-  save_codebooks(vm["out"].as<std::string>(), file);
+  save_codebooks(out, file);
+  outputs.commit();
   std::printf("wrote %d codebooks of %d entries for %s to %s\n", file.codebooks.count,
               file.codebooks.entries, file.params.name().c_str(), vm["out"].as<std::string>().c_str());
   return 0;

@@ -19,6 +19,7 @@ int run_formats(const Args& args);
 int run_quantize(const Args& args);
 int run_eval(const Args& args);
 int run_calibrate(const Args& args);
+int run_lm(const Args& args);
 int run_cosim(const Args& args);
 int run_area(const Args& args);
 int run_sim(const Args& args);
@@ -39,5 +40,30 @@ bool parse_options(const std::string& command, const Args& args,
 
 // Splits "a,b,c" into its non-empty parts.
 std::vector<std::string> split_list(const std::string& text);
+
+// Throws "--<option> must be <rule> (got <value>)" unless ok.
+void require_option(bool ok, const std::string& option, const std::string& rule, double value);
+// --threads: 0 (every core) or 1..kMaxThreads.
+inline constexpr int kMaxThreads = 1024;
+void require_threads(int threads);
+
+// The output files of one command. Each is written to "<path>.partial", created when it is
+// added (so an unwritable path fails before the work), and renamed to its path only by
+// commit(): a command that fails leaves no partial or empty file behind, and an existing file
+// is only ever replaced by a complete one.
+class Outputs {
+ public:
+  Outputs() = default;
+  Outputs(const Outputs&) = delete;
+  Outputs& operator=(const Outputs&) = delete;
+  ~Outputs();
+  // Returns the path to write `path`'s content to.
+  std::string add(const std::string& path);
+  void commit();
+
+ private:
+  std::vector<std::string> paths_;
+  bool committed_ = false;
+};
 
 }  // namespace nibble::cli

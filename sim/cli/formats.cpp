@@ -13,7 +13,8 @@ int run_formats(const Args& args) {
   std::printf("%-16s %-8s %12s %6s %-6s %15s\n", "name", "element", "element_bits", "block",
               "scale", "bits_per_element");
   for (const std::string& name : listed_formats()) {
-    const FormatInfo& info = make_format(name)->info();
+    const auto format = make_format(name);  // owns the info below (ASan: a use after free)
+    const FormatInfo& info = format->info();
     std::printf("%-16s %-8s %12d %6d %-6s %15.4f\n", info.name.c_str(), info.element.c_str(),
                 info.element_bits, info.block, info.scale.c_str(), info.bits_per_element);
   }

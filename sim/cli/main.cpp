@@ -1,7 +1,13 @@
 // nibble: formats, quantization, accuracy evaluation (and, as they land, calibration,
 // simulation, co-simulation, area, sweeps and reports) from one command.
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <new>
+#include <sstream>
+#include <stdexcept>
 #include <string_view>
 
 #include "command.h"
@@ -14,10 +20,12 @@ constexpr Command kCommands[] = {
     {"formats", "list the block formats, their element/scale formats and bits per element",
      run_formats},
     {"quantize", "quantize and dequantize a .npy tensor; print MSE and QSNR", run_quantize},
-    {"eval", "accuracy of formats on synthetic LLM-like tensors (QSNR, MSE, max error)",
+    {"eval", "accuracy of formats: tensor QSNR (synthetic, .npy, .safetensors) or GEMM-output SNR",
      run_eval},
     {"calibrate", "LO-BCQ: calibrate BCQ codebooks on .npy tensors, write them as JSON",
      run_calibrate},
+    {"lm", "perplexity of a llama2.c model with fake-quantized weights, activations and KV cache",
+     run_lm},
     {"cosim", "co-simulate a Verilated RTL unit against the golden model", run_cosim},
     {"area", "synthesize an RTL unit configuration with Yosys and print its area", run_area},
     {"models", "list the LLM model zoo with parameter counts", run_models},
@@ -66,6 +74,40 @@ std::vector<std::string> split_list(const std::string& text) {
   return parts;
 }
 
+void require_option(bool ok, const std::string& option, const std::string& rule, double value) {
+  if (ok) return;
+  std::ostringstream got;
+  got << value;
+  throw nibble::Error("--" + option + " must be " + rule + " (got " + got.str() + ")");
+}
+
+void require_threads(int threads) {
+  require_option(threads >= 0 && threads <= kMaxThreads, "threads",
+                 "0 (every core) or 1.." + std::to_string(kMaxThreads), threads);
+}
+
+std::string Outputs::add(const std::string& path) {
+  const std::string partial = path + ".partial";
+  if (!std::ofstream(partial)) throw nibble::Error(path + ": cannot open file for writing");
+  paths_.push_back(path);
+  return partial;
+}
+
+void Outputs::commit() {
+  for (const std::string& path : paths_) {
+    std::error_code ec;
+    std::filesystem::rename(path + ".partial", path, ec);
+    if (ec) throw nibble::Error(path + ": cannot move the finished file into place (" + ec.message() + ")");
+  }
+  committed_ = true;
+}
+
+Outputs::~Outputs() {
+  if (committed_) return;
+  std::error_code ec;
+  for (const std::string& path : paths_) std::filesystem::remove(path + ".partial", ec);
+}
+
 }  // namespace nibble::cli
 
 int main(int argc, char** argv) {
@@ -79,9 +121,20 @@ int main(int argc, char** argv) {
     if (name != c.name) continue;
     try {
       return c.run(Args(argv + 2, argv + argc));
+    } catch (const std::bad_alloc&) {
+      // Sizes are checked where they are read; this is the last line of defence, and says so.
+      std::cerr << "nibble: error: " << name << ": out of memory (the inputs or options ask for "
+                   "more than this machine can allocate)\n";
+      return 2;
+    } catch (const std::length_error& e) {
+      std::cerr << "nibble: error: " << name << ": a size is beyond what this machine can hold ("
+                << e.what() << ")\n";
+      return 2;
     } catch (const std::exception& e) {
       // nibble::Error and option errors are the user's to fix: one line, exit 2.
-      std::cerr << "nibble: error: " << e.what() << "\n";
+      std::string what = e.what();
+      std::replace(what.begin(), what.end(), '\n', ' ');
+      std::cerr << "nibble: error: " << what << "\n";
       return 2;
     }
   }

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -71,17 +72,31 @@ int run_quantize(const Args& args) {
     }
     format = make_bcq(file.params, std::move(file.codebooks));
   }
+  Outputs outputs;
+  const std::string out = outputs.add(vm["out"].as<std::string>());
+  const std::string packed = vm.count("packed") ? outputs.add(vm["packed"].as<std::string>()) : "";
   const Matrix x = read_npy(vm["in"].as<std::string>());
   const QuantizedTensor q = format->quantize(x);
   const Matrix y = format->dequantize(q);
-  write_npy(vm["out"].as<std::string>(), y);
-  if (vm.count("packed")) write_packed(vm["packed"].as<std::string>(), q);
+  write_npy(out, y);
+  if (!packed.empty()) write_packed(packed, q);
+  outputs.commit();
 
   const QuantError e = quant_error(x, y);
   std::printf("format %s  shape %lld x %lld  bits/element %.4f\n", format->info().name.c_str(),
               static_cast<long long>(x.rows), static_cast<long long>(x.cols),
               format->info().bits_per_element);
   std::printf("mse %.6g  qsnr %.3f dB  max_abs_error %.6g\n", e.mse, e.qsnr_db, e.max_abs_error);
+  // NaN and Inf propagate through their blocks (the contract), which makes the error metrics
+  // NaN: say how many inputs caused it.
+  const auto nan = std::count_if(x.data.begin(), x.data.end(), [](float v) { return std::isnan(v); });
+  const auto inf = std::count_if(x.data.begin(), x.data.end(), [](float v) { return std::isinf(v); });
+  if (nan + inf > 0) {
+    std::printf("non-finite input: %lld NaN and %lld Inf of %lld elements; their blocks "
+                "dequantize to NaN\n",
+                static_cast<long long>(nan), static_cast<long long>(inf),
+                static_cast<long long>(x.data.size()));
+  }
   return 0;
 }
 

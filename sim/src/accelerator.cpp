@@ -1,22 +1,14 @@
 #include "nibble/sim/accelerator.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
-#include <atomic>
-#include <thread>
-#include <cmath>
 #include <fstream>
-#include <set>
 #include <sstream>
 
 #include "ceil_div.h"
 #include "text.h"
-#include "nibble/models/bcq.h"
 #include "nibble/models/dot.h"
 #include "nibble/models/error.h"
-#include "nibble/models/registry.h"
-#include "nibble/models/scale.h"
+#include "nibble/models/parallel.h"
 
 namespace nibble {
 std::vector<Gemm> load_gemms(const std::string& path) {
@@ -60,25 +52,18 @@ std::vector<Gemm> load_gemms(const std::string& path) {
 
 Matrix functional_gemm(const HardwareConfig& hw, const QuantizedTensor& a, const QuantizedTensor& w,
                        int threads) {
-  const ExactOperand ea(a), ew(w);
+  ExactOperand ea(a), ew(w);
+  prepare_dot_pair(ea, ew);
   Matrix c(a.rows, w.rows);
   const std::int64_t m_tiles = ceil_div(a.rows, hw.rows), n_tiles = ceil_div(w.rows, hw.cols);
-  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::atomic<std::int64_t> next{0};
-  const auto work = [&] {
-    for (std::int64_t t = next++; t < m_tiles * n_tiles; t = next++) {
-      const std::int64_t m0 = t / n_tiles * hw.rows, n0 = t % n_tiles * hw.cols;
-      for (std::int64_t i = m0; i < std::min(a.rows, m0 + hw.rows); ++i) {
-        for (std::int64_t j = n0; j < std::min(w.rows, n0 + hw.cols); ++j) {
-          c.row(i)[j] = golden_dot(ea, i, ew, j);  // DPU (i - m0, j - n0) of this tile
-        }
+  parallel_for(m_tiles * n_tiles, threads, [&](std::int64_t t) {
+    const std::int64_t m0 = t / n_tiles * hw.rows, n0 = t % n_tiles * hw.cols;
+    for (std::int64_t i = m0; i < std::min(a.rows, m0 + hw.rows); ++i) {
+      for (std::int64_t j = n0; j < std::min(w.rows, n0 + hw.cols); ++j) {
+        c.row(i)[j] = golden_dot(ea, i, ew, j);  // DPU (i - m0, j - n0) of this tile
       }
     }
-  };
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back(work);
-  work();
-  for (auto& thread : pool) thread.join();
+  });
   return c;
 }
 

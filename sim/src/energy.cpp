@@ -1,7 +1,5 @@
 #include "nibble/sim/energy.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -9,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nibble/models/error.h"
+#include "nibble/workloads/yaml_file.h"
 
 namespace nibble {
 
@@ -27,14 +26,7 @@ double EnergyTable::sram_pj_per_byte(std::int64_t bytes) const {
 }
 
 EnergyTable load_energy(const std::string& path) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw Error(path + ": cannot open file");
-  } catch (const YAML::ParserException& e) {
-    throw Error(path + ":" + std::to_string(e.mark.line + 1) + ": malformed YAML (" + e.msg + ")");
-  }
+  const YAML::Node root = load_yaml_file(path);
   EnergyTable t;
   const auto number = [&](const YAML::Node& node, const std::string& key) {
     if (!node) throw Error(path + ": missing '" + key + "'");

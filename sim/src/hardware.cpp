@@ -1,7 +1,5 @@
 #include "nibble/sim/hardware.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -9,6 +7,7 @@
 
 #include "nibble/models/error.h"
 #include "nibble/models/registry.h"
+#include "nibble/workloads/yaml_file.h"
 
 namespace nibble {
 namespace {
@@ -232,14 +231,7 @@ void read_map(const std::string& file, const YAML::Node& map, const std::string&
 }  // namespace
 
 HardwareConfig load_hardware(const std::string& path) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw Error(path + ": cannot open file");
-  } catch (const YAML::ParserException& e) {
-    throw Error(path + ":" + std::to_string(e.mark.line + 1) + ": malformed YAML (" + e.msg + ")");
-  }
+  const YAML::Node root = load_yaml_file(path);
   HardwareConfig hw;
   read_map(path, root, "", hw);
   return hw;

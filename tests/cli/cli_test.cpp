@@ -5,43 +5,19 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_run.h"
 #include "nibble/models/registry.h"
 #include "nibble/workloads/npy.h"
 #include "nibble/workloads/synthetic.h"
 
 namespace nibble {
 namespace {
-
-struct CliRun {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-CliRun nibble(const std::string& args) {
-  const std::string dir = std::filesystem::temp_directory_path().string();
-  // ctest runs tests in parallel processes: name the capture files after this process.
-  const std::string tag = std::to_string(getpid());
-  const std::string out = dir + "/nibble_cli_out_" + tag, err = dir + "/nibble_cli_err_" + tag;
-  const int status = std::system((std::string(NIBBLE_CLI) + " " + args + " >" + out + " 2>" + err).c_str());
-  const auto slurp = [](const std::string& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  };
-  return {WEXITSTATUS(status), slurp(out), slurp(err)};
-}
-
-std::string temp(const std::string& name) {
-  return (std::filesystem::temp_directory_path() /
-          ("nibble_cli_" + std::to_string(getpid()) + "_" + name)).string();
-}
 
 int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
@@ -71,7 +47,7 @@ TEST(Cli, BadInputExitsTwoWithOneLine) {
 TEST(Cli, NoArgumentsPrintsUsageAndExitsTwo) {
   const CliRun none = nibble("");
   EXPECT_EQ(none.code, 2);
-  for (const char* command : {"formats", "quantize", "eval", "calibrate", "cosim", "area", "sim"}) {
+  for (const char* command : {"formats", "quantize", "eval", "calibrate", "cosim", "area", "models", "sim"}) {
     EXPECT_NE(none.out.find(std::string("\n  ") + command + " "), std::string::npos)
         << command << " missing from the usage:\n" << none.out;
   }
@@ -81,6 +57,22 @@ TEST(Cli, NoArgumentsPrintsUsageAndExitsTwo) {
   const CliRun unknown = nibble("frobnicate");
   EXPECT_EQ(unknown.code, 2);
   EXPECT_EQ(unknown.err, "nibble: error: unknown command 'frobnicate' (run nibble --help)\n");
+}
+
+TEST(Cli, QuantizeCountsNonFiniteInputs) {
+  Matrix m = synthetic_tensor("gaussian", 2, 64, 3);
+  m.data[5] = std::numeric_limits<float>::quiet_NaN();
+  m.data[70] = std::numeric_limits<float>::quiet_NaN();
+  m.data[9] = -std::numeric_limits<float>::infinity();
+  const std::string in = temp("nonfinite.npy"), out = temp("nonfinite_q.npy");
+  write_npy(in, m);
+  const CliRun r = nibble("quantize --format mxfp4 --in " + in + " --out " + out);
+  EXPECT_EQ(r.code, 0) << r.err;  // NaN propagation is the contract, not an error
+  EXPECT_NE(r.out.find("non-finite input: 2 NaN and 1 Inf of 128 elements"), std::string::npos) << r.out;
+  write_npy(temp("good_for_count.npy"), synthetic_tensor("gaussian", 2, 64, 3));
+  const CliRun finite = nibble("quantize --format mxfp4 --in " + temp("good_for_count.npy") + " --out " + out);
+  EXPECT_EQ(finite.code, 0) << finite.err;
+  EXPECT_EQ(finite.out.find("non-finite"), std::string::npos) << finite.out;
 }
 
 TEST(Cli, QuantizeWritesTheLibrarysDequantization) {

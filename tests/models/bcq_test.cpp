@@ -124,6 +124,26 @@ TEST(Bcq, TiesGoToTheLargerEntryAndPackedLayoutDecodes) {
   EXPECT_EQ(d.data, (std::vector<float>{2, 2, -2, 2}));
 }
 
+TEST(Bcq, TiesHoldWhenTheScaleHasNoExactReciprocal) {
+  // FP32 scale s = 13888 / 31 = 448, whose reciprocal is inexact in FP32: y = x / s must be
+  // divided, not multiplied by 1/s. y = -672 / 448 = -1.5 ties between -2 and -1 -> -1.
+  BcqParams p = parse_bcq_params("bcq:nc=1:b=2:e=6:lb=2:la=4:scale=fp32");
+  const auto f = make_bcq(p, Codebooks{1, 4, {-2, -1, 1, 31}});
+  Matrix x(1, 4);
+  x.data = {13888, -672, 0, 0};
+  EXPECT_EQ(f->dequantize(f->quantize(x)).data, (std::vector<float>{13888, -448, 448, 448}));
+}
+
+TEST(Bcq, TinyTensorsQuantizeToFiniteValues) {
+  // g = amax / (448 M) near the bottom of FP32: 1 / (s g) overflowed to Inf, and 0 * Inf
+  // made NaN scaled values (and out-of-range table cells).
+  Matrix x = random_matrix(2, 64, 9);
+  for (float& v : x.data) v *= 1e-40f;
+  for (int i = 0; i < 8; ++i) x.data[i] = 0;
+  const Matrix d = make_format("bcq")->dequantize(make_format("bcq")->quantize(x));
+  for (const float v : d.data) EXPECT_TRUE(std::isfinite(v));
+}
+
 TEST(Bcq, NaNAndZeroArrays) {
   Matrix x = random_matrix(1, 192, 5);
   for (int i = 64; i < 128; ++i) x.data[i] = 0;
@@ -133,6 +153,20 @@ TEST(Bcq, NaNAndZeroArrays) {
   for (int i = 64; i < 128; ++i) EXPECT_EQ(d.data[i], 0.0f) << i;
   for (int i = 128; i < 192; ++i) EXPECT_TRUE(std::isnan(d.data[i])) << i;
   EXPECT_FALSE(std::isnan(d.data[0]));
+}
+
+TEST(Bcq, SubnormalArraysStayFinite) {
+  // Found by fuzz_format: a tensor of subnormals (amax 2.3e-38) makes s x g underflow, and
+  // 0 x (1 / 0) turned its zeros into NaN; with E8M0 or BF16 scales s itself underflows.
+  // (Zeros need not stay zero: the default codebooks hold no 0 entry.)
+  Matrix x(1, 64);
+  x.data[0] = 8.15e-41f;
+  x.data[2] = 2.34e-38f;
+  for (const char* name : {"bcq:lb=4", "bcq:scale=e8m0", "bcq:scale=bf16", "bcq:scale=fp32"}) {
+    const auto f = make_format(name);
+    const Matrix d = f->dequantize(f->quantize(x));
+    for (int i = 0; i < 64; ++i) ASSERT_TRUE(std::isfinite(d.data[i])) << name << " " << i;
+  }
 }
 
 TEST(LoBcq, MseNeverRisesAndIsThreadIndependent) {
@@ -185,6 +219,34 @@ TEST(BcqDot, ExactAgainstTheContractReference) {
   }
   EXPECT_THROW(golden_gemm(a, bmx), Error);  // arrays of 64 against blocks of 32
   EXPECT_FALSE(make_format("bcq:entries=float")->supports_dot());
+}
+
+TEST(BcqDot, E8m0AndBf16ScalesAgreeWithTheDequantizedValues) {
+  // With g = 1 every dequantized value entry * s is exact, so each array's partial is the
+  // exact (double) sum of products of dequantized values: the contract recomputed without
+  // the golden-dot view (whose E8M0 / BF16 scales once overflowed int64).
+  for (const char* name : {"bcq:scale=e8m0", "bcq:scale=bf16"}) {
+    const auto f = make_format(name);
+    Matrix xa = random_matrix(2, 256, 12), xb = random_matrix(3, 256, 13);
+    for (float& v : xa.data) v *= 1e6f;  // scales far from 1 on both sides
+    for (float& v : xb.data) v *= 1e-6f;
+    const QuantizedTensor a = f->quantize(xa), b = f->quantize(xb);
+    const Matrix da = f->dequantize(a), db = f->dequantize(b);
+    const Matrix c = golden_gemm(a, b);
+    for (int i = 0; i < 2; ++i) {
+      for (int j = 0; j < 3; ++j) {
+        float acc = 0;
+        for (int k0 = 0; k0 < 256; k0 += 64) {
+          double partial = 0;
+          for (int k = k0; k < k0 + 64; ++k) {
+            partial += static_cast<double>(da.row(i)[k]) * static_cast<double>(db.row(j)[k]);
+          }
+          acc += static_cast<float>(partial);
+        }
+        EXPECT_EQ(c.row(i)[j], acc) << name << " " << i << "," << j;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "nibble/models/bits.h"
+#include "nibble/models/dot.h"
 #include "nibble/models/error.h"
 #include "nibble/models/registry.h"
 #include "nibble/models/scale.h"
@@ -212,6 +214,18 @@ TEST(IntGroupHandWorked, Asymmetric) {
   EXPECT_EQ(r.deq.data[3], 0);  // zero is exact
 }
 
+TEST(IntGroupHandWorked, AsymmetricRangeBeyondFltMax) {
+  // hi - lo = 6e38 overflows float (found by fuzz_format): the scale is (hi - lo) / 15 = 4e37
+  // with FP32 scales, and every value is within one scale step; FP16 saturates at 65504.
+  const Matrix x = row_of({3e38f, -3e38f, 1.0f}, 32);
+  const auto fp32 = run("int4_g32_asym:scale=fp32", x);
+  const float step = static_cast<float>(6e38 / 15);
+  EXPECT_EQ(bits_float(load_scale(fp32.q.scales.data(), 4)), step);
+  for (int i = 0; i < 3; ++i) EXPECT_LE(std::fabs(fp32.deq.data[i] - x.data[i]), step) << i;
+  const auto fp16 = run("int4_g32_asym", x);
+  for (float v : fp16.deq.data) EXPECT_TRUE(std::isfinite(v));
+}
+
 TEST(IntGroupHandWorked, ZeroGroupAndScaleFormats) {
   const auto zero = run("int4_g32", row_of({}, 32));
   EXPECT_EQ(load_scale(zero.q.scales.data(), 2), 1u);  // smallest FP16 subnormal
@@ -220,6 +234,29 @@ TEST(IntGroupHandWorked, ZeroGroupAndScaleFormats) {
   const auto big = run("int4_g32", row_of({1e6f}, 32));
   EXPECT_EQ(big.deq.data[0], 7.0f * 65504.0f);
   EXPECT_EQ(run("int4_g32:scale=fp32", row_of({1e6f}, 32)).deq.data[0], 1e6f);
+}
+
+TEST(IntGroupHandWorked, Bf16ScalesOfEveryMagnitude) {
+  // BF16 scales span 2^-133..2^128, beyond an int64 in units of their quantum: the group
+  // {7, 2.5, -3.5} * 2^k has s = 2^k exactly (BF16 0x3F80 + k << 7), and dequantizes to
+  // {7, 2, -4} * 2^k for every k, symmetric and asymmetric.
+  for (int k : {-100, -20, -6, 0, 6, 20, 100}) {
+    const float unit = std::ldexp(1.0f, k);
+    const auto r = run("int4_g32:scale=bf16", row_of({7 * unit, 2.5f * unit, -3.5f * unit}, 32));
+    EXPECT_EQ(load_scale(r.q.scales.data(), 2), static_cast<std::uint32_t>(0x3F80 + (k << 7))) << k;
+    EXPECT_EQ(r.deq.data[0], 7 * unit) << k;
+    EXPECT_EQ(r.deq.data[1], 2 * unit) << k;
+    EXPECT_EQ(r.deq.data[2], -4 * unit) << k;
+    // lo = -1, hi = 14 (times 2^k): s = 2^k, z = 1, as in the FP16 hand-worked case.
+    const auto a = run("int4_g32_asym:scale=bf16", row_of({14 * unit, -unit, 3.5f * unit}, 32));
+    EXPECT_EQ(a.deq.data[0], 14 * unit) << k;
+    EXPECT_EQ(a.deq.data[1], -unit) << k;
+    EXPECT_EQ(a.deq.data[2], 4 * unit) << k;
+    // The golden dot sees the same values: x . x = (49 + 4 + 16) * 4^k (a finite, normal FP32).
+    if (std::abs(k) <= 20) {
+      EXPECT_EQ(golden_dot(r.q, 0, r.q, 0), 69 * unit * unit) << k;
+    }
+  }
 }
 
 TEST(AfpqHandWorked, SeparateScalesPerSign) {
@@ -334,6 +371,14 @@ TEST_P(FormatProperty, DequantizedValuesAreNearestGridPoints) {
           << GetParam() << " r" << r << " c" << c << " x=" << xv << " got=" << d.row(r)[c];
     }
   }
+  // Nearest grid points on a grid that has gone wrong (a scale that wrapped) can all be zero;
+  // every one of these formats has at least 4 bits per element, so its QSNR is well above 10 dB.
+  double signal = 0, noise = 0;
+  for (size_t i = 0; i < x.data.size(); ++i) {
+    signal += static_cast<double>(x.data[i]) * x.data[i];
+    noise += (static_cast<double>(d.data[i]) - x.data[i]) * (static_cast<double>(d.data[i]) - x.data[i]);
+  }
+  EXPECT_GT(10 * std::log10(signal / noise), 10.0) << GetParam();
 }
 
 TEST_P(RaggedProperty, RaggedRowsEqualZeroPaddedRows) {

@@ -204,7 +204,7 @@ TEST(Accelerator, HardwareYamlAndErrorsWithLines) {
       {write("syntax.yaml", "array: {rows: 8\n"), "malformed YAML"},
       {"/nonexistent/hw.yaml", "cannot open"}};
   for (const auto& [path, expected] : bad) {
-    expect_error([&] { load_hardware(path); }, {expected, path});
+    expect_error([&, path = path] { load_hardware(path); }, {expected, path});
   }
 }
 

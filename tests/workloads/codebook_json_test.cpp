@@ -47,6 +47,10 @@ TEST(CodebookJson, MalformedFilesAreOneLineErrors) {
       {write("syntax.json", "{\"schema_version\": 1,"), "malformed JSON"},
       {write("array.json", "[1, 2]"), "not an object"},
       {write("version.json", "{\"schema_version\": 2, \"format\": \"bcq\", \"codebooks\": " + one + "}"), "schema_version 2"},
+      // Versions that an int conversion would have read as 1.
+      {write("version_fraction.json", "{\"schema_version\": 1.9, \"format\": \"bcq\", \"codebooks\": " + one + "}"), "schema_version 1.9"},
+      {write("version_wraps.json", "{\"schema_version\": 4294967297, \"format\": \"bcq\", \"codebooks\": " + one + "}"), "schema_version 4294967297"},
+      {write("version_string.json", "{\"schema_version\": \"1\", \"format\": \"bcq\", \"codebooks\": " + one + "}"), "schema_version \"1\""},
       {write("noformat.json", "{\"schema_version\": 1, \"codebooks\": " + one + "}"), "format"},
       {write("badformat.json", "{\"schema_version\": 1, \"format\": \"bcq:nc=99\", \"codebooks\": " + one + "}"), "nc=99"},
       {write("count.json", "{\"schema_version\": 1, \"format\": \"bcq:nc=8\", \"codebooks\": " + one + "}"), "needs 8"},
@@ -54,7 +58,7 @@ TEST(CodebookJson, MalformedFilesAreOneLineErrors) {
       {write("type.json", "{\"schema_version\": 1, \"format\": \"bcq:nc=1\", \"codebooks\": [[\"a\"]]}"), ""},
   };
   for (const auto& [path, expected] : cases) {
-    expect_error([&] { load_codebooks(path); }, {expected, path});
+    expect_error([&, path = path] { load_codebooks(path); }, {expected, path});
   }
 }
 

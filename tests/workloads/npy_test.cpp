@@ -108,9 +108,21 @@ TEST(Npy, MalformedFilesAreOneLineErrors) {
       {write_raw("noshape.npy", "{'descr': '<f4', 'fortran_order': False}", data), "shape"},
       {write_raw("nodict.npy", "garbage", data), "dict"},
       {write_raw("empty.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 2), }", ""), "empty"},
+      // Shape entries: negative, malformed, beyond any file, and a product that wraps int64.
+      {write_raw("negative.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (-2, 2), }", data), "negative"},
+      {write_raw("letters.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2a, 2), }", data), "expected ')'"},
+      {write_raw("huge_entry.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999, 2), }", data), "exceeds"},
+      {write_raw("wraps.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967297), }", data), "overflows"},
+      // A 16 GB claim in a small file fails on the size check, before any allocation.
+      {write_raw("claims.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (65536, 65536), }", data), "needs 17179869184 bytes"},
+      {write_raw("twice.npy", "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", data), "twice"},
+      {write_raw("extra.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), 'x': 1}", data), "unknown key 'x'"},
+      {write_raw("unterminated.npy", "{'descr': '<f4", data), "unterminated"},
+      // A 40 KB header of spaces inside the dict: read in one pass (a regex recursed per byte).
+      {write_raw("long.npy", "{'descr': '<f4', 'fortran_order': False," + std::string(40000, ' ') + "'shape': (2, 3), }", data, 2), "needs 24 bytes"},
   };
   for (const auto& [path, expected] : cases) {
-    expect_error([&] { read_npy(path); }, {expected, path});
+    expect_error([&, path = path] { read_npy(path); }, {expected, path});
   }
   // A short file cut inside the magic.
   const std::string stub = temp_path("stub.npy");

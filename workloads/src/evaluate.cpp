@@ -1,13 +1,12 @@
 #include "nibble/workloads/evaluate.h"
 
-#include <atomic>
 #include <cmath>
 #include <limits>
 #include <mutex>
-#include <thread>
 
 #include "nibble/models/bcq.h"
 #include "nibble/models/error.h"
+#include "nibble/models/parallel.h"
 #include "nibble/models/registry.h"
 #include "nibble/workloads/synthetic.h"
 
@@ -35,73 +34,64 @@ QuantError quant_error(const Matrix& original, const Matrix& dequantized) {
   return r;
 }
 
-std::vector<EvalRow> evaluate(const EvalRequest& request,
-                              const std::function<void(int, int)>& progress) {
-  // Validate every name before starting any work.
-  for (const auto& dist : request.distributions) synthetic_tensor(dist, 1, 1, 0);
+std::shared_ptr<const BlockFormat> calibrated(std::shared_ptr<const BlockFormat> format,
+                                              const std::vector<MatrixView>& calibration,
+                                              std::uint64_t seed, int threads) {
+  const BcqParams* params = bcq_params(*format);
+  if (!params) return format;
+  CalibrationOptions options;
+  options.threads = threads;
+  options.seed = seed;
+  return make_bcq(*params, calibrate_bcq(*params, calibration, options).codebooks);
+}
+
+std::vector<EvalRow> evaluate_tensors(const std::vector<std::string>& format_names,
+                                      const std::vector<NamedTensor>& tensors,
+                                      const std::vector<MatrixView>& calibration,
+                                      const std::string& calibration_note,
+                                      std::uint64_t calibration_seed, int threads,
+                                      const std::function<void(int, int)>& progress) {
+  // Build (and so validate) every format before starting any work.
   std::vector<std::shared_ptr<const BlockFormat>> formats;
   std::vector<std::string> notes;
-  for (const auto& name : request.formats) {
+  for (const auto& name : format_names) {
     formats.push_back(make_format(name));
-    notes.emplace_back();
-    if (!formats.back()->info().bcq) continue;
-    // BCQ: universal codebooks from held-out tensors (another seed) of every distribution.
-    const BcqParams params = *formats.back()->info().bcq;
-    const std::uint64_t seed = request.seed + kCalibrationSeedOffset;
-    std::vector<Matrix> sample;
-    std::vector<MatrixView> views;
-    for (const auto& dist : request.distributions) {
-      sample.push_back(synthetic_tensor(dist, std::min<std::int64_t>(request.rows, 128), request.cols, seed));
-    }
-    for (const Matrix& m : sample) views.emplace_back(m);
-    CalibrationOptions options;
-    options.seed = seed;
-    options.threads = request.threads;
-    formats.back() = make_bcq(params, calibrate_bcq(params, views, options).codebooks);
-    notes.back() = "LO-BCQ codebooks calibrated on held-out tensors (seed " + std::to_string(seed) + ")";
+    const bool bcq = bcq_params(*formats.back()) != nullptr;
+    formats.back() = calibrated(formats.back(), calibration, calibration_seed, threads);
+    notes.push_back(bcq ? "LO-BCQ codebooks calibrated on " + calibration_note : "");
   }
-
-  const int pairs = static_cast<int>(formats.size() * request.distributions.size());
+  const auto pairs = static_cast<std::int64_t>(formats.size() * tensors.size());
   std::vector<EvalRow> rows(static_cast<size_t>(pairs));
-  std::vector<Matrix> tensors(request.distributions.size());
-  std::vector<std::once_flag> made(request.distributions.size());
-  std::atomic<int> next{0};
-  int done = 0;
   std::mutex progress_mutex;
-  std::exception_ptr failure;
-
-  const auto work = [&] {
-    for (int i = next++; i < pairs; i = next++) {
-      try {
-        const size_t d = static_cast<size_t>(i) % request.distributions.size();
-        const size_t f = static_cast<size_t>(i) / request.distributions.size();
-        std::call_once(made[d], [&] {
-          tensors[d] = synthetic_tensor(request.distributions[d], request.rows, request.cols,
-                                        request.seed);
-        });
-        const BlockFormat& format = *formats[f];
-        const Matrix deq = format.dequantize(format.quantize(tensors[d]));
-        rows[static_cast<size_t>(i)] = {format.info().name, notes[f], request.distributions[d],
-                                        format.info().bits_per_element,
-                                        quant_error(tensors[d], deq)};
-      } catch (...) {
-        const std::lock_guard lock(progress_mutex);
-        if (!failure) failure = std::current_exception();
-      }
-      const std::lock_guard lock(progress_mutex);
-      ++done;
-      if (progress) progress(done, pairs);
-    }
-  };
-  int threads = request.threads > 0 ? request.threads
-                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  threads = std::max(1, std::min(threads, pairs));
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  if (failure) std::rethrow_exception(failure);
+  int done = 0;
+  parallel_for(pairs, threads, [&](std::int64_t i) {
+    const NamedTensor& t = tensors[static_cast<size_t>(i) % tensors.size()];
+    const size_t f = static_cast<size_t>(i) / tensors.size();
+    const BlockFormat& format = *formats[f];
+    const Matrix deq = format.dequantize(format.quantize(t.tensor));
+    rows[static_cast<size_t>(i)] = {format.info().name, notes[f], t.name, format.info().bits_per_element,
+                                    quant_error(t.tensor, deq)};
+    const std::lock_guard lock(progress_mutex);
+    if (progress) progress(++done, static_cast<int>(pairs));
+  });
   return rows;
+}
+
+std::vector<EvalRow> evaluate(const EvalRequest& request,
+                              const std::function<void(int, int)>& progress) {
+  std::vector<NamedTensor> tensors;
+  std::vector<Matrix> held_out;
+  // BCQ: universal codebooks from held-out tensors (another seed) of every distribution.
+  const std::uint64_t calibration_seed = request.seed + kCalibrationSeedOffset;
+  for (const auto& dist : request.distributions) {
+    tensors.push_back({dist, synthetic_tensor(dist, request.rows, request.cols, request.seed)});
+    held_out.push_back(synthetic_tensor(dist, std::min<std::int64_t>(request.rows, 128), request.cols,
+                                        calibration_seed));
+  }
+  const std::vector<MatrixView> calibration(held_out.begin(), held_out.end());
+  return evaluate_tensors(request.formats, tensors, calibration,
+                          "held-out tensors (seed " + std::to_string(calibration_seed) + ")",
+                          calibration_seed, request.threads, progress);
 }
 
 }  // namespace nibble

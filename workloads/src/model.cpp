@@ -1,7 +1,5 @@
 #include "nibble/workloads/model.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -10,6 +8,7 @@
 #include <set>
 
 #include "nibble/models/error.h"
+#include "nibble/workloads/yaml_file.h"
 
 namespace nibble {
 namespace {
@@ -22,14 +21,7 @@ std::string zoo_dir() { return NIBBLE_SOURCE_DIR "/workloads/models"; }
 
 // A YAML map of scalars as JSON: integers, booleans, strings. Duplicate keys are errors.
 json yaml_fields(const std::string& path) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw Error(path + ": cannot open file");
-  } catch (const YAML::ParserException& e) {
-    throw Error(path + ":" + std::to_string(e.mark.line + 1) + ": malformed YAML (" + e.msg + ")");
-  }
+  const YAML::Node root = load_yaml_file(path);
   if (!root.IsMap()) throw Error(path + ": expected a map of config.json fields");
   json out = json::object();
   for (const auto& item : root) {

@@ -3,11 +3,12 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <vector>
 
+#include "nibble/models/checked.h"
 #include "nibble/models/element.h"
 #include "nibble/models/error.h"
 
@@ -21,36 +22,135 @@ constexpr size_t kMagicSize = 6;
   throw Error(path + ": " + problem);
 }
 
+struct Header {
+  std::string descr;
+  bool fortran_order = false;
+  std::vector<std::int64_t> shape;
+};
+
 // The header is a Python dict literal such as
 //   {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
-// Values are pulled out by key; anything unexpected is an error.
-std::string dict_value(const std::string& path, const std::string& header, const std::string& key,
-                       const std::string& value_pattern) {
-  const std::regex re("['\"]" + key + "['\"]\\s*:\\s*(" + value_pattern + ")");
-  std::smatch m;
-  if (!std::regex_search(header, m, re)) fail(path, "npy header has no valid '" + key + "' entry");
-  return m[1];
-}
+// read by a single forward scan (no regex: std::regex recurses per character and overflows
+// the stack on long headers). As in NumPy, exactly these three keys, each once.
+class HeaderParser {
+ public:
+  HeaderParser(const std::string& path, const std::string& text) : path_(path), text_(text) {}
 
-std::vector<std::int64_t> parse_shape(const std::string& path, const std::string& text) {
-  std::vector<std::int64_t> shape;
-  const std::regex number("\\d+");
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), number);
-       it != std::sregex_iterator(); ++it) {
-    const std::string digits = it->str();
-    if (digits.size() > 15) fail(path, "npy shape entry " + digits + " is too large");
-    shape.push_back(std::stoll(digits));
+  Header parse() {
+    Header h;
+    bool seen[3] = {false, false, false};
+    skip_space();
+    if (peek() != '{') error("is not a dict literal");
+    ++pos_;
+    for (;;) {
+      skip_space();
+      if (peek() == '}') break;
+      const std::string key = string_literal();
+      const int which = key == "descr" ? 0 : key == "fortran_order" ? 1 : key == "shape" ? 2 : -1;
+      if (which < 0) error("unknown key '" + key + "' (expected descr, fortran_order, shape)");
+      if (seen[which]) error("key '" + key + "' appears twice");
+      seen[which] = true;
+      skip_space();
+      expect(':');
+      skip_space();
+      if (which == 0) h.descr = string_literal();
+      if (which == 1) h.fortran_order = boolean();
+      if (which == 2) h.shape = shape();
+      skip_space();
+      if (peek() != ',') break;
+      ++pos_;
+    }
+    skip_space();
+    expect('}');
+    skip_space();
+    if (pos_ != text_.size()) error("unexpected text after the dict");
+    for (int k = 0; k < 3; ++k) {
+      if (!seen[k]) {
+        error(std::string("no '") + (k == 0 ? "descr" : k == 1 ? "fortran_order" : "shape") +
+              "' entry");
+      }
+    }
+    return h;
   }
-  return shape;
-}
+
+ private:
+  [[noreturn]] void error(const std::string& problem) const {
+    fail(path_, "npy header: " + problem + " (at byte " + std::to_string(pos_) + ")");
+  }
+  char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
+  void skip_space() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n'))
+      ++pos_;
+  }
+  void expect(char c) {
+    if (peek() != c) error(std::string("expected '") + c + "'");
+    ++pos_;
+  }
+  std::string string_literal() {
+    const char quote = peek();
+    if (quote != '\'' && quote != '"') error("expected a quoted string");
+    const size_t close = text_.find(quote, pos_ + 1);
+    if (close == std::string::npos) error("unterminated string");
+    std::string value = text_.substr(pos_ + 1, close - pos_ - 1);
+    pos_ = close + 1;
+    return value;
+  }
+  bool boolean() {
+    for (const auto& [word, value] : {std::pair{"True", true}, std::pair{"False", false}}) {
+      if (text_.compare(pos_, std::strlen(word), word) == 0) {
+        pos_ += std::strlen(word);
+        return value;
+      }
+    }
+    error("fortran_order is not True or False");
+  }
+  // "(a, b, ...)" of non-negative integers; a trailing comma is allowed, as Python writes (n,).
+  std::vector<std::int64_t> shape() {
+    expect('(');
+    std::vector<std::int64_t> dims;
+    for (;;) {
+      skip_space();
+      if (peek() == ')') break;
+      if (peek() == '-') error("shape entry is negative");
+      if (peek() < '0' || peek() > '9') error("shape entry is not an integer");
+      std::int64_t v = 0;
+      while (peek() >= '0' && peek() <= '9') {
+        if (v > (kMaxDimension - (peek() - '0')) / 10) {
+          error("shape entry exceeds " + std::to_string(kMaxDimension));
+        }
+        v = v * 10 + (peek() - '0');
+        ++pos_;
+      }
+      if (dims.size() == 2) error("shape has rank 3 or more (nibble reads rank 1 and 2)");
+      dims.push_back(v);
+      skip_space();
+      if (peek() != ',') break;
+      ++pos_;
+    }
+    expect(')');
+    return dims;
+  }
+
+  // Any single dimension above 2^40 cannot match a file on disk; the limit keeps the digit
+  // loop far from int64 overflow.
+  static constexpr std::int64_t kMaxDimension = std::int64_t{1} << 40;
+  const std::string& path_;
+  const std::string& text_;
+  size_t pos_ = 0;
+};
 
 }  // namespace
 
 Matrix read_npy(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory, not an npy file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "cannot open file");
+  in.seekg(0, std::ios::end);
+  const auto file_size = static_cast<std::int64_t>(in.tellg());
+  in.seekg(0);
   char prefix[10];
-  if (!in.read(prefix, 8)) fail(path, "truncated npy file (no magic)");
+  if (file_size < 8 || !in.read(prefix, 8)) fail(path, "truncated npy file (no magic)");
   if (std::memcmp(prefix, kMagic, kMagicSize) != 0) fail(path, "not an npy file (bad magic)");
   const int major = static_cast<unsigned char>(prefix[6]);
   std::uint32_t header_len = 0;
@@ -65,53 +165,53 @@ Matrix read_npy(const std::string& path) {
   } else {
     fail(path, "unsupported npy format version " + std::to_string(major));
   }
-  if (header_len > (1u << 24)) fail(path, "npy header length is implausible");
+  const std::int64_t data_offset = (major == 1 ? 10 : 12) + std::int64_t{header_len};
+  if (data_offset > file_size) {
+    fail(path, "truncated npy header: it claims " + std::to_string(header_len) +
+                   " bytes, the file holds " + std::to_string(file_size));
+  }
   std::string header(header_len, '\0');
   if (!in.read(header.data(), header_len)) fail(path, "truncated npy header");
-  if (header.find('{') == std::string::npos || header.find('}') == std::string::npos) {
-    fail(path, "npy header is not a dict");
-  }
+  const Header h = HeaderParser(path, header).parse();
 
-  const std::string descr = dict_value(path, header, "descr", "'[^']*'|\"[^\"]*\"");
-  const std::string dtype = descr.substr(1, descr.size() - 2);
-  const bool half = dtype == "<f2";
-  if (dtype != "<f4" && !half) {
-    fail(path, "unsupported dtype '" + dtype + "' (nibble reads little-endian float32 '<f4' or "
-                                               "float16 '<f2')");
+  const bool half = h.descr == "<f2";
+  if (h.descr != "<f4" && !half) {
+    fail(path, "unsupported dtype '" + h.descr + "' (nibble reads little-endian float32 '<f4' or "
+                                                 "float16 '<f2')");
   }
-  if (dict_value(path, header, "fortran_order", "True|False") == "True") {
-    fail(path, "Fortran-order arrays are not supported (save with C order)");
-  }
-  const auto shape = parse_shape(path, dict_value(path, header, "shape", "\\([^)]*\\)"));
-  if (shape.empty() || shape.size() > 2) {
-    fail(path, "expected a 2-D array, got rank " + std::to_string(shape.size()));
-  }
-  const std::int64_t rows = shape.size() == 2 ? shape[0] : 1;
-  const std::int64_t cols = shape.back();
+  if (h.fortran_order) fail(path, "Fortran-order arrays are not supported (save with C order)");
+  if (h.shape.empty()) fail(path, "expected a 2-D array, got rank 0");
+  const std::int64_t rows = h.shape.size() == 2 ? h.shape[0] : 1;
+  const std::int64_t cols = h.shape.back();
   if (rows == 0 || cols == 0) fail(path, "array is empty");
-  if (rows * cols > (std::int64_t{1} << 34)) fail(path, "array is too large");
 
-  const std::int64_t count = rows * cols;
-  const size_t width = half ? 2 : 4;
-  std::vector<char> raw(static_cast<size_t>(count) * width);
-  if (!in.read(raw.data(), static_cast<std::streamsize>(raw.size()))) {
-    fail(path, "truncated data: expected " + std::to_string(count) + " values of " +
-                   std::to_string(width) + " bytes");
+  // The data size is checked against the file before anything is allocated for it.
+  const std::int64_t width = half ? 2 : 4;
+  const std::string shape_text =
+      "(" + std::to_string(rows) + (h.shape.size() == 2 ? ", " + std::to_string(cols) : "") + ")";
+  const std::int64_t count = checked_mul(rows, cols, path + ": npy shape " + shape_text);
+  const std::int64_t data_bytes = checked_mul(count, width, path + ": npy shape " + shape_text);
+  const std::int64_t held = file_size - data_offset;
+  if (held < data_bytes) {
+    fail(path, "truncated data: shape " + shape_text + " needs " + std::to_string(data_bytes) +
+                   " bytes of '" + h.descr + "' values, the file holds " + std::to_string(held));
   }
-  if (in.peek() != std::char_traits<char>::eof()) {
-    fail(path, "trailing bytes after the " + std::to_string(count) + " values of the shape");
+  if (held > data_bytes) {
+    fail(path, "trailing bytes after the " + std::to_string(count) + " values of the shape " +
+                   shape_text);
   }
 
   Matrix m(rows, cols);
   if (half) {
+    std::vector<unsigned char> raw(static_cast<size_t>(data_bytes));
+    if (!in.read(reinterpret_cast<char*>(raw.data()), data_bytes)) fail(path, "read failed");
     for (std::int64_t i = 0; i < count; ++i) {
-      const auto code = static_cast<std::uint32_t>(static_cast<unsigned char>(raw[2 * i]) |
-                                                   (static_cast<unsigned char>(raw[2 * i + 1]) << 8));
+      const auto code = static_cast<std::uint32_t>(raw[2 * i] | (raw[2 * i + 1] << 8));
       m.data[i] = static_cast<float>(decode(spec::kFP16, code));
     }
   } else {
     static_assert(std::endian::native == std::endian::little, "nibble assumes a little-endian host");
-    std::memcpy(m.data.data(), raw.data(), raw.size());
+    if (!in.read(reinterpret_cast<char*>(m.data.data()), data_bytes)) fail(path, "read failed");
   }
   return m;
 }

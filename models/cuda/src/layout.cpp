@@ -44,7 +44,7 @@ KernelFormat recognize(const QuantizedTensor& q) {
     }
     return KernelFormat::kBcq;
   }
-  if (q.aux_bytes != 0) unsupported(q, "per-block side data such as zero points");
+  if (info.side_bits_per_block != 0) unsupported(q, "per-block side data such as zero points");
   if (info.element == "e2m1" && info.scale == "e8m0" && q.block == 32) {
     return KernelFormat::kMxfp4;
   }

@@ -108,8 +108,10 @@ BcqScaler::BcqScaler(const BcqParams& params, MatrixView x)
 }
 
 std::uint32_t BcqScaler::scale_code(float amax) const {
-  if (amax == 0) return spec_.smallest_positive();
   const float s = amax / grid_max_ / g_;
+  // An all-zero array, or one of subnormals whose s underflows (E8M0's exponent of 0 is
+  // undefined), gets the smallest scale.
+  if (!(s > 0)) return spec_.smallest_positive();
   if (spec_.name() == "ue4m3") return encode(*spec_.spec, std::clamp(s, 0x1p-9f, 448.0f));
   if (spec_.name() == "e8m0") {  // the power of two at or above s: no scalar beyond the grid
     const int e = floor_log2(s);

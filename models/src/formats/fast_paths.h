@@ -159,11 +159,15 @@ inline std::uint32_t amax_bits(const float* x, int n) {
       const __m128i greater = _mm_cmpgt_epi32(b, best);  // SSE2 has no pmaxsd
       best = _mm_or_si128(_mm_and_si128(greater, b), _mm_andnot_si128(greater, best));
     }
-    for (int shift : {8, 4}) {  // fold the four lanes: 0,1 with 2,3; then 0 with 1
-      const __m128i other = _mm_srli_si128(best, shift);
+    // Fold the four lanes: 0,1 with 2,3; then 0 with 1. The byte shift of _mm_srli_si128 is
+    // an immediate, so it is written out rather than looped over (a loop variable only
+    // compiles when the optimizer unrolls it, which -O0 and sanitizer builds do not).
+    const auto fold = [](__m128i best, __m128i other) {
       const __m128i greater = _mm_cmpgt_epi32(other, best);
-      best = _mm_or_si128(_mm_and_si128(greater, other), _mm_andnot_si128(greater, best));
-    }
+      return _mm_or_si128(_mm_and_si128(greater, other), _mm_andnot_si128(greater, best));
+    };
+    best = fold(best, _mm_srli_si128(best, 8));
+    best = fold(best, _mm_srli_si128(best, 4));
     m = _mm_cvtsi128_si32(best);
   }
 #endif

@@ -59,8 +59,15 @@ class IntGroupFormat final : public BlockFormat {
           store_scale(scale_out, q.scale_bytes, scale_.nan_code());
           continue;
         }
-        const float range = asymmetric_ ? (hi - lo) / static_cast<float>(levels)
-                                        : std::max(hi, -lo) / static_cast<float>(qmax);
+        // The span (hi - lo) / levels in float arithmetic, as the format's references compute
+        // it; only a finite group spanning more than FLT_MAX (e.g. -2e38 and 2e38), whose float
+        // difference overflows to Inf, takes it in double, where the quotient (at most 2/3
+        // FLT_MAX) fits again.
+        const float span = hi - lo;
+        const float range =
+            !asymmetric_          ? std::max(hi, -lo) / static_cast<float>(qmax)
+            : std::isfinite(span) ? span / static_cast<float>(levels)
+                                  : static_cast<float>((static_cast<double>(hi) - lo) / levels);
         const std::uint32_t code =
             range > 0 ? scale_.encode_positive(range) : scale_.smallest_positive();
         store_scale(scale_out, q.scale_bytes, code);

@@ -5,14 +5,24 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <tuple>
 
 #include "../text.h"
 #include "buffers.h"
 #include "dataflow.h"
+#include "nibble/models/checked.h"
 #include "nibble/models/error.h"
 
 namespace nibble {
 namespace {
+
+// Limits of the systolic mode (far above SCALE-Sim's own practical range), chosen so that
+// every product of counts stays inside int64 and a run stays within minutes.
+constexpr std::int64_t kMaxArraySide = 1 << 16;
+constexpr std::int64_t kMaxSramKiB = std::int64_t{1} << 30;  // 1 TiB
+constexpr std::int64_t kMaxWordsPerCycle = 1 << 20;
+constexpr std::int64_t kMaxOperandElements = std::int64_t{1} << 28;
+constexpr std::int64_t kMaxSteps = std::int64_t{1} << 32;
 
 std::string lowercase(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -27,6 +37,7 @@ class IniFile {
     std::ifstream in(path);
     if (!in) throw Error(path + ": cannot open file");
     std::string section;
+    std::map<std::string, int> section_lines;
     std::string line;
     for (int number = 1; std::getline(in, line); ++number) {
       const std::string text = trim(line);
@@ -34,14 +45,25 @@ class IniFile {
       if (text[0] == '[') {
         if (text.back() != ']') throw Error(where(number) + ": unterminated section header");
         section = lowercase(trim(text.substr(1, text.size() - 2)));
+        // configparser (strict, its default) refuses repeats rather than keep one silently.
+        const auto [first, inserted] = section_lines.emplace(section, number);
+        if (!inserted) {
+          throw Error(where(number) + ": duplicate section [" + section + "] (first at line " +
+                      std::to_string(first->second) + ")");
+        }
         continue;
       }
       const size_t separator = text.find_first_of(":=");
       if (separator == std::string::npos || section.empty()) {
         throw Error(where(number) + ": expected 'key : value' inside a [section]");
       }
-      entries_[section + "." + lowercase(trim(text.substr(0, separator)))] = {
-          trim(text.substr(separator + 1)), number};
+      const std::string key = lowercase(trim(text.substr(0, separator)));
+      const auto [first, inserted] =
+          entries_.emplace(section + "." + key, Entry{trim(text.substr(separator + 1)), number});
+      if (!inserted) {
+        throw Error(where(number) + ": duplicate key '" + key + "' in [" + section +
+                    "] (first at line " + std::to_string(first->second.line) + ")");
+      }
     }
   }
 
@@ -53,12 +75,18 @@ class IniFile {
     if (it == entries_.end()) throw Error(path_ + ": missing '" + key + "' in [" + section + "]");
     return it->second.value;
   }
-  std::int64_t positive(const std::string& section, const std::string& key) const {
+  // A positive integer no larger than `limit` (limits keep every count the model derives
+  // from it, such as SRAM bytes and fold offsets, inside int64).
+  std::int64_t positive(const std::string& section, const std::string& key, std::int64_t limit) const {
     const std::string full = text(section, key);
     // Bandwidth may list one value per interface; the first one is the DRAM's.
     const std::string value = trim(full.substr(0, full.find(',')));
     std::int64_t v = 0;
     const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), v);
+    if (error == std::errc::result_out_of_range || (error == std::errc() && v > limit)) {
+      throw Error(where(line_of(section, key)) + ": " + key + " '" + full + "' exceeds the limit " +
+                  std::to_string(limit));
+    }
     if (error != std::errc() || end != value.data() + value.size() || v <= 0) {
       throw Error(where(line_of(section, key)) + ": " + key + " '" + full +
                   "' is not a positive integer");
@@ -117,25 +145,28 @@ SystolicConfig load_scalesim_config(const std::string& path) {
     throw Error(path + ": custom SRAM layouts are not supported");
   }
   const std::string arch = "architecture_presets";
-  c.rows = static_cast<int>(ini.positive(arch, "ArrayHeight"));
-  c.cols = static_cast<int>(ini.positive(arch, "ArrayWidth"));
-  c.ifmap_sram_bytes = 1024 * ini.positive(arch, "IfmapSramSzkB");
-  c.filter_sram_bytes = 1024 * ini.positive(arch, "FilterSramSzkB");
-  c.ofmap_sram_bytes = 1024 * ini.positive(arch, "OfmapSramSzkB");
+  c.rows = static_cast<int>(ini.positive(arch, "ArrayHeight", kMaxArraySide));
+  c.cols = static_cast<int>(ini.positive(arch, "ArrayWidth", kMaxArraySide));
+  c.ifmap_sram_bytes = 1024 * ini.positive(arch, "IfmapSramSzkB", kMaxSramKiB);
+  c.filter_sram_bytes = 1024 * ini.positive(arch, "FilterSramSzkB", kMaxSramKiB);
+  c.ofmap_sram_bytes = 1024 * ini.positive(arch, "OfmapSramSzkB", kMaxSramKiB);
   c.dataflow = ini.text(arch, "Dataflow");
   if (!systolic::find_dataflow(c.dataflow)) {
     throw Error(ini.where(ini.line_of(arch, "Dataflow")) + ": Dataflow '" + c.dataflow +
                 "' must be os, ws or is");
   }
   if (c.user_bandwidth) {
-    c.ofmap_words_per_cycle = static_cast<int>(ini.positive(arch, "Bandwidth"));
-    c.ifmap_words_per_cycle = static_cast<int>(ini.positive("layout", "IfmapSRAMBankBandwidth"));
-    c.filter_words_per_cycle = static_cast<int>(ini.positive("layout", "FilterSRAMBankBandwidth"));
+    c.ofmap_words_per_cycle = static_cast<int>(ini.positive(arch, "Bandwidth", kMaxWordsPerCycle));
+    c.ifmap_words_per_cycle =
+        static_cast<int>(ini.positive("layout", "IfmapSRAMBankBandwidth", kMaxWordsPerCycle));
+    c.filter_words_per_cycle =
+        static_cast<int>(ini.positive("layout", "FilterSRAMBankBandwidth", kMaxWordsPerCycle));
     // SCALE-Sim splits each read bandwidth evenly over the banks and insists that it divides.
     for (const char* prefix : {"Ifmap", "Filter"}) {
       const std::string banks = std::string(prefix) + "SRAMBankNum";
-      const std::int64_t words = ini.positive("layout", std::string(prefix) + "SRAMBankBandwidth");
-      if (ini.has("layout", banks) && words % ini.positive("layout", banks) != 0) {
+      const std::int64_t words =
+          ini.positive("layout", std::string(prefix) + "SRAMBankBandwidth", kMaxWordsPerCycle);
+      if (ini.has("layout", banks) && words % ini.positive("layout", banks, kMaxWordsPerCycle) != 0) {
         throw Error(ini.where(ini.line_of("layout", banks)) + ": " + banks +
                     " must divide the bank bandwidth " + std::to_string(words));
       }
@@ -149,9 +180,31 @@ SystolicConfig load_scalesim_config(const std::string& path) {
 SystolicReport simulate_systolic(const SystolicConfig& config, const Gemm& gemm) {
   const systolic::DataflowEntry* dataflow = systolic::find_dataflow(config.dataflow);
   if (!dataflow) throw Error("systolic: unknown dataflow '" + config.dataflow + "'");
+  if (config.rows < 1 || config.rows > kMaxArraySide || config.cols < 1 || config.cols > kMaxArraySide) {
+    throw Error("systolic: array " + std::to_string(config.rows) + " x " + std::to_string(config.cols) +
+                " is outside 1.." + std::to_string(kMaxArraySide) + " per side");
+  }
+  // The read buffers keep a line number per operand element and the array is stepped cycle by
+  // cycle, so both are bounded before anything is allocated or run.
+  const std::string what = "systolic: GEMM '" + gemm.name + "'";
+  for (const auto& [name, a, b] : {std::tuple{"M x K", gemm.m, gemm.k}, std::tuple{"K x N", gemm.k, gemm.n},
+                                   std::tuple{"M x N", gemm.m, gemm.n}}) {
+    if (a <= 0 || b <= 0) throw Error(what + ": dimensions must be positive");
+    const std::int64_t elements = checked_mul(a, b, what + " " + name);
+    if (elements > kMaxOperandElements) {
+      throw Error(what + ": " + name + " = " + std::to_string(elements) +
+                  " elements exceeds the systolic mode's limit of " +
+                  std::to_string(kMaxOperandElements) + " per operand");
+    }
+  }
   const systolic::GemmShape shape{gemm.m, gemm.n, gemm.k};
   const systolic::ArrayShape array{config.rows, config.cols};
   const auto plan = dataflow->make(shape, array);
+  const std::int64_t steps = checked_mul(plan->fold_count(), plan->fold(0).cycles, what + " folds x cycles");
+  if (steps > kMaxSteps) {
+    throw Error(what + ": " + std::to_string(steps) + " array cycles exceed the systolic mode's limit of " +
+                std::to_string(kMaxSteps) + " (it steps every cycle)");
+  }
 
   const auto read_buffer = [&](const systolic::PrefetchOrder& order, std::int64_t bytes,
                                int words_per_cycle) -> std::unique_ptr<systolic::ReadBuffer> {

@@ -73,6 +73,9 @@ class BlockFormat : public std::enable_shared_from_this<BlockFormat> {
   FormatInfo info_;
 };
 
+// Fake quantization: x quantized and dequantized again; a null format returns a copy of x.
+Matrix fake_quantize(const BlockFormat* format, MatrixView x);
+
 // Converts exact integers and scales back to float: round(int * 2^e * scale) then * tensor_scale.
 float exact_value(std::int64_t integer, int element_exponent, const ExactScale& scale,
                   float tensor_scale);

@@ -57,6 +57,11 @@ class ExactOperand {
   std::vector<ExactScale> scales_;
 };
 
+// Readies a pair for many golden_dot calls: checks it, and widens both operands once when
+// their products need 128-bit sums (mxfp8_e5m2 with a narrow format), which golden_dot would
+// otherwise do on copies of both operands at every call.
+void prepare_dot_pair(ExactOperand& a, ExactOperand& b);
+
 float golden_dot(const ExactOperand& a, std::int64_t row_a, const ExactOperand& b,
                  std::int64_t row_b, Accumulator accumulator = Accumulator::kFp32);
 float golden_dot(const QuantizedTensor& a, std::int64_t row_a, const QuantizedTensor& b,

@@ -3,7 +3,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
+
+#include "nibble/models/checked.h"
 
 namespace nibble {
 
@@ -17,9 +20,17 @@ struct Matrix {
   std::vector<float> data;
 
   Matrix() = default;
-  Matrix(std::int64_t r, std::int64_t c) : rows(r), cols(c), data(static_cast<size_t>(r * c)) {}
+  Matrix(std::int64_t r, std::int64_t c) : rows(r), cols(c), data(element_count(r, c)) {}
   float* row(std::int64_t r) { return data.data() + r * cols; }
   const float* row(std::int64_t r) const { return data.data() + r * cols; }
+
+ private:
+  static size_t element_count(std::int64_t r, std::int64_t c) {
+    if (r < 0 || c < 0) {
+      throw Error("matrix shape " + std::to_string(r) + " x " + std::to_string(c) + " is negative");
+    }
+    return static_cast<size_t>(checked_mul(r, c, "matrix rows x cols"));
+  }
 };
 
 // Read-only view of a row-major float32 matrix owned elsewhere.

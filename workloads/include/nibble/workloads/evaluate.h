@@ -2,9 +2,11 @@
 // Accuracy of formats on tensors: the numbers behind `nibble quantize` and `nibble eval`.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "nibble/models/block_format.h"
 #include "nibble/models/tensor.h"
 
 namespace nibble {
@@ -45,5 +47,27 @@ inline constexpr std::uint64_t kCalibrationSeedOffset = 1000003;
 
 std::vector<EvalRow> evaluate(const EvalRequest& request,
                               const std::function<void(int, int)>& progress = {});
+
+// `format` itself, or for a BCQ format the same format with universal LO-BCQ codebooks
+// calibrated on `calibration` (sampled with `seed`).
+std::shared_ptr<const BlockFormat> calibrated(std::shared_ptr<const BlockFormat> format,
+                                              const std::vector<MatrixView>& calibration,
+                                              std::uint64_t seed, int threads);
+
+// Any tensors (from .npy, .safetensors, a model's activations): every format on every tensor,
+// in parallel over the pairs, rows in (format, tensor) order whatever the thread count; the
+// row's `distribution` is the tensor's name. BCQ formats get universal LO-BCQ codebooks
+// calibrated on `calibration` (sampled with `calibration_seed`), described in the row's note
+// by `calibration_note`.
+struct NamedTensor {
+  std::string name;
+  Matrix tensor;
+};
+std::vector<EvalRow> evaluate_tensors(const std::vector<std::string>& formats,
+                                      const std::vector<NamedTensor>& tensors,
+                                      const std::vector<MatrixView>& calibration,
+                                      const std::string& calibration_note,
+                                      std::uint64_t calibration_seed, int threads,
+                                      const std::function<void(int, int)>& progress = {});
 
 }  // namespace nibble
