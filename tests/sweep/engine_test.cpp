@@ -90,6 +90,14 @@ TEST(SweepEngine, CorruptedDatabaseIsDetectedNotOverwritten) {
   expect_error([&] { ResultsStore::open_for_reading(dir); }, {"corrupted"});
 }
 
+TEST(SweepEngine, ADatabaseKilledBeforeItsTablesStartsOver) {
+  const std::string dir = fresh_dir("no_tables");
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/results.sqlite").close();  // what a kill before the first commit leaves
+  EXPECT_EQ(run(write_spec("small.yaml", kSmallSpec), dir).selected, kSmallSpecPoints);
+  EXPECT_EQ(ResultsStore::open_for_reading(dir)->point_count(), kSmallSpecPoints);
+}
+
 TEST(SweepEngine, ResumeRedoesFailedPointsOnly) {
   const std::string dir = fresh_dir("resume_failed");
   const std::string spec = write_spec("small.yaml", kSmallSpec);

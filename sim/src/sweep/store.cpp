@@ -141,6 +141,17 @@ sqlite3* open_database(const std::string& path, int flags) {
   return db;
 }
 
+// True for a readable database with no tables at all; anything unreadable is left to
+// read_layout to report.
+bool without_tables(sqlite3* db, const std::string& path) {
+  try {
+    Statement tables(db, path, "SELECT count(*) FROM sqlite_master");
+    return tables.step() && tables.cell(0) == 0;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 // Reads the layout of an existing database, refusing files that are not nibble's or not whole.
 StoreLayout read_layout(sqlite3* db, const std::string& path) {
   const std::string advice = " (move it away to start a new sweep; nothing was changed)";
@@ -170,11 +181,13 @@ nlohmann::json StoreLayout::to_json() const {
   for (const MetricInfo& m : metrics) {
     metrics_json.push_back({{"name", m.name}, {"energy_part", m.energy_part}});
   }
-  return {{"identity", identity}, {"axis_columns", axis_columns}, {"metrics", metrics_json}};
+  return {{"identity", identity}, {"axis_columns", axis_columns}, {"metrics", metrics_json},
+          {"nibble_version", nibble_version}};
 }
 
 StoreLayout StoreLayout::from_json(const nlohmann::json& j) {
-  StoreLayout layout{j.at("identity"), j.at("axis_columns").get<std::vector<std::string>>(), {}};
+  StoreLayout layout{j.at("identity"), j.at("axis_columns").get<std::vector<std::string>>(), {},
+                     j.at("nibble_version")};
   for (const auto& m : j.at("metrics")) {
     layout.metrics.push_back({m.at("name"), m.at("energy_part")});
   }
@@ -182,7 +195,7 @@ StoreLayout StoreLayout::from_json(const nlohmann::json& j) {
 }
 
 StoreLayout StoreLayout::of(const SweepSpec& spec, const DesignSpace& space) {
-  return {spec.identity(), spec.axis_columns(), space.metrics()};
+  return {spec.identity(), spec.axis_columns(), space.metrics(), nibble::nibble_version()};
 }
 
 int ResultTable::column(const std::string& name) const {
@@ -206,10 +219,12 @@ std::unique_ptr<ResultsStore> ResultsStore::open_for_writing(const std::string& 
   if (ec) throw Error(dir + ": cannot create the directory (" + ec.message() + ")");
   const int lock_fd = open_lock(dir);
   const std::string path = dir + "/" + kDatabaseName;
-  const bool exists = std::filesystem::exists(path);
+  bool exists = std::filesystem::exists(path);
   sqlite3* db = nullptr;
   try {
     db = open_database(path, SQLITE_OPEN_READWRITE | (exists ? 0 : SQLITE_OPEN_CREATE));
+    // A sweep killed before its tables were committed leaves a database without tables.
+    if (exists) exists = !without_tables(db, path);
     if (exists) {
       const StoreLayout stored = read_layout(db, path);
       if (stored.to_json() != layout.to_json()) {

@@ -30,6 +30,7 @@ struct StoreLayout {
   nlohmann::json identity;                 // SweepSpec::identity()
   std::vector<std::string> axis_columns;   // SweepSpec::axis_columns()
   std::vector<MetricInfo> metrics;         // DesignSpace::metrics()
+  std::string nibble_version;              // ids depend on it: another version is another sweep
 
   nlohmann::json to_json() const;
   static StoreLayout from_json(const nlohmann::json& j);
