@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "nibble/models/error.h"
+#include "nibble/models/parallel.h"
 #include "nibble/sim/accuracy_source.h"
 
 namespace nibble {
@@ -18,23 +19,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-int worker_count(int threads, size_t work) {
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return static_cast<int>(std::max<size_t>(1, std::min<size_t>(work, static_cast<size_t>(threads > 0 ? threads : cores))));
-}
-
-// Runs task(i) for i in [0, n) on `threads` threads, items handed out one at a time.
-void parallel_items(size_t n, int threads, const std::function<void(size_t)>& task) {
-  std::atomic<size_t> next{0};
-  const auto work = [&] {
-    for (size_t i = next++; i < n; i = next++) task(i);
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < worker_count(threads, n); ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
 }
 
 // The one writer: rows from any thread go into a queue, a thread commits them in batches (one
@@ -123,7 +107,8 @@ int fill_accuracy(const SweepSpec& spec, const std::vector<SweepPoint>& points, 
   if (missing.empty()) return 0;
   const auto evaluator = make_accuracy_source(spec.accuracy, std::filesystem::path(spec.path).parent_path().string());
   std::vector<AccuracyResult> results(missing.size());
-  parallel_items(missing.size(), threads, [&](size_t i) { results[i] = evaluator->evaluate(missing[i]); });
+  parallel_for(static_cast<std::int64_t>(missing.size()), threads,
+               [&](std::int64_t i) { results[i] = evaluator->evaluate(missing[i]); });
   for (size_t i = 0; i < missing.size(); ++i) store.write_accuracy(missing[i], source, results[i]);
   return static_cast<int>(missing.size());
 }
@@ -164,7 +149,8 @@ PointRow evaluate_sweep_point(const DesignSpace& space, const SweepPoint& point)
 PointRunner threaded_runner(const DesignSpace& space, int threads) {
   return [&space, threads](const std::vector<SweepPoint>& points, const std::vector<size_t>& todo,
                            const RowSink& sink) {
-    parallel_items(todo.size(), threads, [&](size_t i) { sink(evaluate_sweep_point(space, points[todo[i]])); });
+    parallel_for(static_cast<std::int64_t>(todo.size()), threads,
+                 [&](std::int64_t i) { sink(evaluate_sweep_point(space, points[todo[i]])); });
   };
 }
 
