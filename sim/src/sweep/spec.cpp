@@ -9,6 +9,7 @@
 #include "nibble/sim/accuracy_source.h"
 #include "design_keys.h"
 #include "nibble/models/error.h"
+#include "nibble/workloads/yaml_file.h"
 #include "nibble/sim/sweep.h"
 
 namespace nibble {
@@ -40,14 +41,7 @@ class SpecReader {
   SpecReader(const std::string& path, const DesignSpace& space) : path_(path), space_(space) {}
 
   SweepSpec read() {
-    YAML::Node root;
-    try {
-      root = YAML::LoadFile(path_);
-    } catch (const YAML::BadFile&) {
-      throw Error(path_ + ": cannot open file");
-    } catch (const YAML::ParserException& e) {
-      throw Error(path_ + ":" + std::to_string(e.mark.line + 1) + ": malformed YAML (" + e.msg + ")");
-    }
+    const YAML::Node root = load_yaml_file(path_);
     if (!root.IsMap()) fail(root, "a sweep spec must be a map with nibble_sweep: 1 first");
     const auto top = entries(root, "the spec",
                              {"nibble_sweep", "name", "hardware", "workload", "formats", "accuracy",
