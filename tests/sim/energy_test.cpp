@@ -63,6 +63,26 @@ TEST(Energy, EventsTimesEnergies) {
   EXPECT_DOUBLE_EQ(scaled.dpu_pj, 512 * 32 * 0.25 * 0.5);
 }
 
+TEST(Energy, MemoryBoundGemmWithBuffersOfDifferentSizes) {
+  const EnergyTable t = load_energy(write("t.yaml", kTable));
+  HardwareConfig hw;
+  hw.rows = hw.cols = 4;
+  hw.a_buffer_bytes = 8 * 1024;     // 1 pJ per byte
+  hw.w_buffer_bytes = 1024 * 1024;  // 8 pJ per byte
+  hw.dram_bytes_per_cycle = 1;      // memory-bound: 1088 bytes of W take 1088 cycles
+  hw.dram_latency = 10;
+  const auto f = make_format("mxfp4");
+  const GemmStats s = simulate_gemm(hw, {"g", 8, 8, 256}, *f, *f);
+  EXPECT_GT(s.stall_cycles, s.compute_cycles);
+  const EnergyBreakdown e = gemm_energy(t, load_area(""), hw, s, *f, *f);
+  // A: 8 rows of 136 B loaded once (a 4-row panel fits half of 8 KiB), read by 4 tiles x 4
+  // rows; W: all 8 rows resident (they fit half of 1 MiB), read likewise; 256 B of results
+  // written and read in the 64 KiB output buffer at 4 pJ.
+  EXPECT_DOUBLE_EQ(e.sram_pj, (1088 + 4 * 4 * 136) * 1.0 + (1088 + 4 * 4 * 136) * 8.0 + 2 * 256 * 4.0);
+  EXPECT_DOUBLE_EQ(e.dram_pj, (1088 + 1088 + 256) * 100.0);
+  EXPECT_DOUBLE_EQ(e.dpu_pj, 512 * 32 * 0.0625);  // the events do not depend on the stalls
+}
+
 TEST(Energy, DesignAreaIsDpusPlusSramBits) {
   const EnergyTable t = load_energy(write("t.yaml", kTable));
   HardwareConfig hw;
