@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -37,6 +38,24 @@ std::string swept(const std::string& name, const std::string& body = kSmallSpec,
   std::filesystem::remove_all(dir);
   run(write_spec(name + ".yaml", body), dir, options);
   return dir;
+}
+
+TEST(SweepCli, AFullDiskIsAnErrorAndTheDatabaseSurvivesIt) {
+  // A file-size limit stands in for a full disk (writes past it fail with EFBIG; root would
+  // ignore a read-only directory). The sweep must stop with one line, leave a database that
+  // reads, and finish on --resume.
+  const std::string dir = temp_path("full_disk");
+  std::filesystem::remove_all(dir);
+  const std::string spec = std::string(NIBBLE_SOURCE_DIR) + "/workloads/sweeps/demo.yaml";
+  const CommandRun full = shell("bash -c \"trap '' XFSZ; ulimit -f 64; " + std::string(NIBBLE_CLI) + " sweep " +
+                                spec + " --out " + dir + "\"");
+  EXPECT_EQ(full.code, 2) << full.err;
+  EXPECT_EQ(std::count(full.err.begin(), full.err.end(), '\n'), 1) << full.err;
+  EXPECT_NE(full.err.find("nibble: error: "), std::string::npos) << full.err;
+  EXPECT_LT(result_rows(dir).size(), 72u);  // the database opens and reads
+  const CommandRun resumed = nibble("sweep " + spec + " --out " + dir + " --resume");
+  ASSERT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_EQ(result_rows(dir).size(), 72u);
 }
 
 TEST(SweepCli, MergeOfShardsEqualsTheWholeRun) {
