@@ -27,9 +27,12 @@ for target in "${targets[@]}"; do
   # Edge values for every target; YAML tokens for the YAML readers (libFuzzer takes one -dict).
   dict="$build/$target.dict"
   cat tests/fuzz/numbers.dict > "$dict"
-  case "$target" in fuzz_hardware_yaml|fuzz_energy_table) cat tests/fuzz/yaml.dict >> "$dict" ;; esac
+  case "$target" in fuzz_hardware_yaml|fuzz_energy_table|fuzz_model_config|fuzz_sweep_spec) cat tests/fuzz/yaml.dict >> "$dict" ;; esac
   # -rss_limit_mb: an input that makes a reader allocate more than this is a finding too.
-  if "$build/bin/$target" "$corpus" "tests/fuzz/corpus/$target" -max_total_time="$seconds" -dict="$dict" \
+  # CI explores the same inputs on every run (-seed=1), so that its verdict does not depend on
+  # luck; by hand each run explores new ones (NIBBLE_FUZZ_SEED overrides, 0 = random).
+  seed=${NIBBLE_FUZZ_SEED:-$([ -n "${CI:-}" ] && echo 1 || echo 0)}
+  if "$build/bin/$target" "$corpus" "tests/fuzz/corpus/$target" -max_total_time="$seconds" -dict="$dict" -seed="$seed" \
        -rss_limit_mb=1024 -timeout=10 -print_final_stats=1 -artifact_prefix="$crashes/" >"$log" 2>&1; then
     status=ok
   else

@@ -74,7 +74,8 @@ class SpecReader {
     if (!map.IsMap()) fail(map, where + " must be a map");
     Entries out;
     for (const auto& item : map) {
-      const std::string key = item.first.as<std::string>();
+      if (!item.first.IsScalar()) fail(item.first, "a key in " + where + " must be a name");
+      const std::string key = item.first.Scalar();
       if (!known.empty() && !known.count(key)) {
         std::string valid;
         for (const auto& k : known) valid += (valid.empty() ? "" : ", ") + k;
