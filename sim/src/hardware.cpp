@@ -1,5 +1,6 @@
 #include "nibble/sim/hardware.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -157,11 +158,9 @@ json hardware_value(const HardwareConfig& hw, const std::string& path) {
 json hardware_to_json(const HardwareConfig& hw) {
   json out = json::object();
   for (const HardwareKey& key : hardware_keys()) {
-    out[json::json_pointer("/" + [&] {
-      std::string p = key.path;
-      for (char& c : p) c = c == '.' ? '/' : c;
-      return p;
-    }())] = hardware_value(hw, key.path);
+    std::string pointer = "/" + key.path;  // "array.rows" nests as /array/rows
+    std::replace(pointer.begin(), pointer.end(), '.', '/');
+    out[json::json_pointer(pointer)] = hardware_value(hw, key.path);
   }
   return out;
 }

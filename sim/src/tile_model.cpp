@@ -126,12 +126,16 @@ class MappedGemm {
     return (at[0] * levels_[1] + at[1]) * levels_[2] + at[2];
   }
 
+  // Outputs of the block at `at` (the edge blocks are clipped).
+  std::int64_t block_rows(const Index& at) const { return std::min(mapping_.tile_m, gemm_.m - at.mb * mapping_.tile_m); }
+  std::int64_t block_cols(const Index& at) const { return std::min(mapping_.tile_n, gemm_.n - at.nb * mapping_.tile_n); }
+  bool last_chunk(const Index& at) const { return at.kc == k_chunks_ - 1; }
+
   // The cost of the step at `cur`; `prev` is the step before it (nullptr for the first).
   StepCost cost(const Index& cur, const Index* prev) const {
     StepCost c;
-    const std::int64_t rows = std::min(mapping_.tile_m, gemm_.m - cur.mb * mapping_.tile_m);
-    const std::int64_t cols = std::min(mapping_.tile_n, gemm_.n - cur.nb * mapping_.tile_n);
-    const bool last_chunk = cur.kc == k_chunks_ - 1;
+    const std::int64_t rows = block_rows(cur), cols = block_cols(cur);
+    const bool last_chunk = this->last_chunk(cur);
     const OperandBytes& a_row = a_chunk_[last_chunk];
     const OperandBytes& w_row = w_chunk_[last_chunk];
     const bool first = prev == nullptr;
@@ -203,9 +207,7 @@ GemmStats MappedGemm::evaluate(bool with_schedule) const {
   const auto store_cycles = [&](std::int64_t s) {
     if (s < 0) return std::int64_t{0};
     const Index at = index(s);
-    const std::int64_t rows = std::min(mapping_.tile_m, gemm_.m - at.mb * mapping_.tile_m);
-    const std::int64_t cols = std::min(mapping_.tile_n, gemm_.n - at.nb * mapping_.tile_n);
-    return at.kc == k_chunks_ - 1 ? dram_cycles(hw_, rows * cols * 4) : 0;
+    return last_chunk(at) ? dram_cycles(hw_, block_rows(at) * block_cols(at) * 4) : 0;
   };
   const auto cost_at = [&](std::int64_t s) {
     const Index cur = index(s);
