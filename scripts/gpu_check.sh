@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The CUDA kernels on a GPU machine in one call (README, "CUDA kernels"): configures the
 # CUDA-only build (NIBBLE_CUDA_ONLY: models/ and models/cuda; GoogleTest from the sources
-# scripts/vendor_gtest.sh copies) with ninja for sm_90a on every core, runs the CUDA tests
+# scripts/vendor_gtest.sh copies, Highway's baseline target from the headers
+# scripts/vendor_hwy.sh copies) with ninja for sm_90a on every core, runs the CUDA tests
 # with NIBBLE_REQUIRE_GPU=1 (a skip is a failure), runs bench/gemm_cuda, tries ncu on one
 # decode and one prefill kernel, then prints the device, the test results and the table last.
 # Timestamped progress lines show how far a run cut by a timeout got. Logs go to $OUT (the
@@ -13,7 +14,7 @@
 #                                        *_tests among them; CI runs it (tests/cuda)
 #
 # Environment: BUILD_DIR (default build-gpu), OUT, NIBBLE_GTEST_SOURCE_DIR (default
-# third_party/googletest), NVCC (default: nvcc on PATH, else /usr/local/cuda/bin/nvcc).
+# third_party/googletest), NIBBLE_HWY_INCLUDE_DIR (default third_party/hwy), NVCC (default: nvcc on PATH, else /usr/local/cuda/bin/nvcc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,7 @@ esac
 build=${BUILD_DIR:-build-gpu}
 out=${OUT:-$build/logs}
 gtest=${NIBBLE_GTEST_SOURCE_DIR:-third_party/googletest}
+hwy=${NIBBLE_HWY_INCLUDE_DIR:-third_party/hwy}
 mkdir -p "$out"
 
 progress() { echo "[gpu_check $(date -u +%H:%M:%S)] $*"; }
@@ -63,7 +65,8 @@ command -v ninja >/dev/null || fail "ninja not found"
 # The packages the CUDA-only build must not need are hidden from CMake, GoogleTest included, so
 # this configuration is the GPU machine's wherever it runs: a find_package of any of them fails.
 configure=(-S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNIBBLE_CUDA_ONLY=ON
-  "-DNIBBLE_GTEST_SOURCE_DIR=$(realpath -m "$gtest")")
+  "-DNIBBLE_GTEST_SOURCE_DIR=$(realpath -m "$gtest")"
+  -DNIBBLE_HWY_STATIC=ON "-DNIBBLE_HWY_INCLUDE_DIR=$(realpath -m "$hwy")")
 for package in GTest Boost yaml-cpp verilator PkgConfig nlohmann_json benchmark; do
   configure+=("-DCMAKE_DISABLE_FIND_PACKAGE_$package=ON")
 done
@@ -84,11 +87,17 @@ else
   configure+=(-DNIBBLE_ENABLE_CUDA=OFF)
 fi
 
-# GoogleTest travels as sources (the device tool's carry); copy them here where Debian has them.
+# GoogleTest travels as sources and Highway as headers (the device tool's carry); copy them
+# here where Debian has them.
 if [ ! -f "$gtest/CMakeLists.txt" ]; then
   [ -f /usr/src/googletest/CMakeLists.txt ] ||
     fail "no GoogleTest sources in $gtest: run scripts/vendor_gtest.sh and carry third_party/googletest"
   step vendor_gtest scripts/vendor_gtest.sh "$gtest"
+fi
+if [ ! -f "$hwy/hwy/highway.h" ]; then
+  [ -f /usr/include/hwy/highway.h ] ||
+    fail "no Highway headers in $hwy: run scripts/vendor_hwy.sh and carry third_party/hwy"
+  step vendor_hwy scripts/vendor_hwy.sh "$hwy"
 fi
 
 step configure cmake "${configure[@]}"

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  cmake g++ make ninja-build ccache pkg-config shellcheck libopenblas-dev
+  cmake g++ make ninja-build ccache pkg-config shellcheck libopenblas-dev libhwy-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libboost-program-options-dev nlohmann-json3-dev libyaml-cpp-dev libsqlite3-dev
   libsystemc-dev verilator yosys zlib1g-dev
