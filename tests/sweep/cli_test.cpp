@@ -58,6 +58,38 @@ TEST(SweepCli, AFullDiskIsAnErrorAndTheDatabaseSurvivesIt) {
   EXPECT_EQ(result_rows(dir).size(), 72u);
 }
 
+TEST(SweepCli, AReadOnlyDirectoryIsAnErrorAndTheDatabaseSurvivesIt) {
+  // A partial sweep (cut by a file-size limit), then its directory and database made read-only.
+  // Root ignores permissions, so as root the resumed sweep runs as the unprivileged `nobody`.
+  const std::string dir = temp_path("read_only");
+  std::filesystem::remove_all(dir);
+  const std::string spec = std::string(NIBBLE_SOURCE_DIR) + "/workloads/sweeps/demo.yaml";
+  const std::string sweep = std::string(NIBBLE_CLI) + " sweep " + spec + " --out " + dir;
+  ASSERT_EQ(shell("bash -c \"trap '' XFSZ; ulimit -f 64; " + sweep + "\"").code, 2);
+  const size_t done = result_rows(dir).size();
+  ASSERT_LT(done, 72u);
+  const std::string database = dir + "/results.sqlite";
+  const std::string before = slurp(database);
+  namespace fs = std::filesystem;
+  const auto read_only = fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read;
+  fs::permissions(database, read_only);
+  fs::permissions(dir, read_only | fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec);
+  const std::string unprivileged = geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+  const CommandRun refused = shell(unprivileged + sweep + " --resume");
+  EXPECT_EQ(refused.code, 2) << refused.out << refused.err;
+  EXPECT_EQ(std::count(refused.err.begin(), refused.err.end(), '\n'), 1) << refused.err;
+  EXPECT_EQ(refused.err.rfind("nibble: error: ", 0), 0u) << refused.err;
+  EXPECT_NE(refused.err.find(dir), std::string::npos) << refused.err;
+  EXPECT_EQ(slurp(database), before);
+  fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                           fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(database, read_only | fs::perms::owner_write);
+  EXPECT_EQ(result_rows(dir).size(), done);
+  const CommandRun resumed = nibble("sweep " + spec + " --out " + dir + " --resume");
+  ASSERT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_EQ(result_rows(dir).size(), 72u);
+}
+
 TEST(SweepCli, MergeOfShardsEqualsTheWholeRun) {
   const std::string whole = swept("cli_whole");
   std::string dirs;
