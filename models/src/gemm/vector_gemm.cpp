@@ -1,0 +1,396 @@
+// The golden GEMM's vector path. Each tile holds R rows of A against one panel of B (as many
+// columns as the target has 32-bit or 64-bit lanes) and walks every K-block in order:
+//
+//   block sum s   = sum a_i * b_i           exact: int32 lanes (int16 elements) or double lanes
+//   partial       = (s * S_A) * S_B         exact in double (bounds below)
+//   fp32 partial  = DemoteTo(partial)       the one RNE rounding (subnormals, overflow to Inf)
+//   acc           = acc + fp32 partial      FP32, K order, as the scalar path
+//
+// Why every step is exact (vector_kernel() checks each bound on the pair before it is used):
+// - |s| <= max_a * max_b * block (the formats' max_element_integer). The int16 kernel needs
+//   both maxima <= 2^15 - 1 and that bound <= 2^31 - 1; the double kernel needs it < 2^53,
+//   where every product and running sum is an integer that double holds exactly.
+// - A scale is m * 2^e with m odd and |m| <= the largest such m among the operand's scales
+//   (UE4M3: 15, FP16: 2^11 - 1, E8M0: 1); the element exponent is folded into e, so
+//   S_A = m_A * 2^(e_A) is one double. s * m_A * m_B is an integer;
+//   below 2^53 it, and s * m_A on the way, are exact doubles as long as no exponent leaves
+//   double's range: with |e| <= 480 on each side the lowest bit stays above 2^-960 (double
+//   reaches 2^-1074) and the top below 2^(53+960) < 2^1024.
+// - An exact double converts to FP32 with a single rounding to nearest even (IEEE 754
+//   conversion; the default rounding mode, which nothing in nibble changes), the same value
+//   round_to_fp32 gives, FP32 subnormals and overflow to +-Inf included.
+// NaN scales are not computed: a block with a NaN scale makes the whole output NaN, so an
+// output is NaN exactly when its A row or its B row holds one; those outputs are set to NaN
+// afterwards, as the scalar path returns them.
+#include "gemm/vector_gemm.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "nibble/models/parallel.h"
+
+#ifndef NIBBLE_GEMM_VECTOR_GEMM_PACKED
+#define NIBBLE_GEMM_VECTOR_GEMM_PACKED
+namespace nibble::gemm {
+
+// Both operands in a kernel's layout; a panel is `lanes` B rows (C columns), zero-padded.
+//   int16 kernel:  a16[i][k][t]                  t < block_stride (block rounded up to even)
+//                  b16[panel][k][t / 2][lane][t % 2]   (pairs, as the widening multiply reads)
+//   double kernel: a64[i][k][t], b64[panel][k][t][lane]   (block_stride = block)
+//   scales as doubles (element exponent included, NaN as 0): a_scales[i][k],
+//   b_scales[panel][k][lane]
+// c receives the FP32 accumulators, m x n, before the tensor scales.
+struct Packed {
+  std::int64_t m = 0, n = 0, blocks = 0;
+  int block_stride = 0, lanes = 0;
+  const std::int16_t* a16 = nullptr;
+  const std::int16_t* b16 = nullptr;
+  const double* a64 = nullptr;
+  const double* b64 = nullptr;
+  const double* a_scales = nullptr;
+  const double* b_scales = nullptr;
+  float* c = nullptr;
+};
+
+}  // namespace nibble::gemm
+#endif
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "gemm/vector_gemm.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+HWY_BEFORE_NAMESPACE();
+namespace nibble::gemm {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// One-lane and scalable targets keep the scalar path: the tiles below need half vectors and
+// arrays of vectors, which those targets do not have.
+#if HWY_TARGET == HWY_SCALAR || HWY_HAVE_SCALABLE
+
+int panel_lanes(Kernel /*kernel*/) { return 0; }
+void run_kernel(const Packed& /*p*/, Kernel /*kernel*/, int /*threads*/) {}
+
+#else
+
+using D32 = hn::ScalableTag<std::int32_t>;
+using D16 = hn::Repartition<std::int16_t, D32>;
+using DH32 = hn::Half<D32>;
+using DF64 = hn::Rebind<double, DH32>;   // half the int32 lanes, as doubles: a full vector
+using DF32 = hn::Repartition<float, D32>;
+using DHF32 = hn::Rebind<float, DF64>;
+using DD = hn::ScalableTag<double>;
+using DDF = hn::Rebind<float, DD>;
+
+int panel_lanes(Kernel kernel) {
+  return static_cast<int>(kernel == Kernel::kInt16 ? hn::Lanes(D32()) : hn::Lanes(DD()));
+}
+
+template <class D>
+void store_accumulators(D d, hn::Vec<D> acc, const Packed& p, std::int64_t row,
+                        std::int64_t col) {
+  float* out = p.c + row * p.n + col;
+  const auto lanes = static_cast<std::int64_t>(hn::Lanes(d));
+  if (col + lanes <= p.n) {
+    hn::StoreU(acc, d, out);
+    return;
+  }
+  float lane_values[HWY_MAX_BYTES / sizeof(float)];
+  hn::StoreU(acc, d, lane_values);
+  std::copy(lane_values, lane_values + (p.n - col), out);
+}
+
+template <int R>
+void int16_tile(const Packed& p, std::int64_t i0, std::int64_t panel) {
+  const D32 d32;
+  const D16 d16;
+  const DH32 dh32;
+  const DF64 df64;
+  const DF32 df32;
+  const DHF32 dhf32;
+  const auto lanes = static_cast<std::int64_t>(hn::Lanes(d32));
+  const std::int64_t a_stride = p.blocks * p.block_stride;
+  const int pairs = p.block_stride / 2;
+  hn::Vec<DF32> acc[R];
+  for (auto& v : acc) v = hn::Zero(df32);
+  for (std::int64_t k = 0; k < p.blocks; ++k) {
+    const std::int16_t* bk = p.b16 + (panel * p.blocks + k) * p.block_stride * lanes;
+    const std::int16_t* ak = p.a16 + i0 * a_stride + k * p.block_stride;
+    hn::Vec<D32> sum0[R], sum1[R];
+    for (int r = 0; r < R; ++r) sum0[r] = sum1[r] = hn::Zero(d32);
+    for (int q = 0; q < pairs; ++q) {
+      const auto b = hn::LoadU(d16, bk + 2 * q * lanes);
+      for (int r = 0; r < R; ++r) {
+        std::int32_t pair;  // a[2q], a[2q+1], broadcast to every lane
+        std::memcpy(&pair, ak + r * a_stride + 2 * q, sizeof pair);
+        sum0[r] = hn::ReorderWidenMulAccumulate(d32, hn::BitCast(d16, hn::Set(d32, pair)), b,
+                                                sum0[r], sum1[r]);
+      }
+    }
+    const double* sb = p.b_scales + (panel * p.blocks + k) * lanes;
+    const auto sb_lo = hn::LoadU(df64, sb);
+    const auto sb_hi = hn::LoadU(df64, sb + lanes / 2);
+    for (int r = 0; r < R; ++r) {
+      const auto s = hn::RearrangeToOddPlusEven(sum0[r], sum1[r]);
+      const auto sa = hn::Set(df64, p.a_scales[(i0 + r) * p.blocks + k]);
+      const auto lo = hn::Mul(hn::Mul(hn::PromoteTo(df64, hn::LowerHalf(dh32, s)), sa), sb_lo);
+      const auto hi = hn::Mul(hn::Mul(hn::PromoteTo(df64, hn::UpperHalf(dh32, s)), sa), sb_hi);
+      acc[r] = hn::Add(acc[r], hn::Combine(df32, hn::DemoteTo(dhf32, hi), hn::DemoteTo(dhf32, lo)));
+    }
+  }
+  for (int r = 0; r < R; ++r) store_accumulators(df32, acc[r], p, i0 + r, panel * lanes);
+}
+
+template <int R>
+void double_tile(const Packed& p, std::int64_t i0, std::int64_t panel) {
+  const DD dd;
+  const DDF ddf;
+  const auto lanes = static_cast<std::int64_t>(hn::Lanes(dd));
+  const std::int64_t a_stride = p.blocks * p.block_stride;
+  hn::Vec<DDF> acc[R];
+  for (auto& v : acc) v = hn::Zero(ddf);
+  for (std::int64_t k = 0; k < p.blocks; ++k) {
+    const double* bk = p.b64 + (panel * p.blocks + k) * p.block_stride * lanes;
+    const double* ak = p.a64 + i0 * a_stride + k * p.block_stride;
+    hn::Vec<DD> sum[R];
+    for (auto& v : sum) v = hn::Zero(dd);
+    for (int t = 0; t < p.block_stride; ++t) {
+      const auto b = hn::LoadU(dd, bk + t * lanes);
+      for (int r = 0; r < R; ++r) sum[r] = hn::MulAdd(hn::Set(dd, ak[r * a_stride + t]), b, sum[r]);
+    }
+    const auto sb = hn::LoadU(dd, p.b_scales + (panel * p.blocks + k) * lanes);
+    for (int r = 0; r < R; ++r) {
+      const auto sa = hn::Set(dd, p.a_scales[(i0 + r) * p.blocks + k]);
+      acc[r] = hn::Add(acc[r], hn::DemoteTo(ddf, hn::Mul(hn::Mul(sum[r], sa), sb)));
+    }
+  }
+  for (int r = 0; r < R; ++r) store_accumulators(ddf, acc[r], p, i0 + r, panel * lanes);
+}
+
+template <int R>
+void tile(const Packed& p, Kernel kernel, std::int64_t i0, std::int64_t panel) {
+  if (kernel == Kernel::kInt16) {
+    int16_tile<R>(p, i0, panel);
+  } else {
+    double_tile<R>(p, i0, panel);
+  }
+}
+
+// A rows per tile: each B load feeds this many multiply-adds.
+constexpr int kTileRows = 4;
+// A rows per parallel task; a task's panel (at most a few hundred KiB) stays in L2.
+constexpr std::int64_t kTaskRows = 64;
+
+void run_kernel(const Packed& p, Kernel kernel, int threads) {
+  const std::int64_t panels = (p.n + p.lanes - 1) / p.lanes;
+  const std::int64_t chunks = (p.m + kTaskRows - 1) / kTaskRows;
+  parallel_for(panels * chunks, threads, [&](std::int64_t task) {
+    const std::int64_t panel = task / chunks, first = task % chunks * kTaskRows;
+    const std::int64_t end = std::min(p.m, first + kTaskRows);
+    std::int64_t i = first;
+    for (; i + kTileRows <= end; i += kTileRows) tile<kTileRows>(p, kernel, i, panel);
+    switch (end - i) {
+      case 3: tile<3>(p, kernel, i, panel); break;
+      case 2: tile<2>(p, kernel, i, panel); break;
+      case 1: tile<1>(p, kernel, i, panel); break;
+      default: break;
+    }
+  });
+}
+
+#endif
+
+}  // namespace HWY_NAMESPACE
+}  // namespace nibble::gemm
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace nibble::gemm {
+
+HWY_EXPORT(panel_lanes);
+HWY_EXPORT(run_kernel);
+
+namespace {
+
+constexpr double kDoubleExact = 0x1p53;  // integers below this are exact doubles
+constexpr int kExponentLimit = 480;      // see the header comment
+
+struct ScaleRange {
+  double max_mantissa = 1;
+  int min_exponent = 0, max_exponent = 0;
+};
+
+// The scales of x as m * 2^e with m odd (ExactScale normalizes its mantissa to 24 bits; the
+// trailing zeros go into e) and the element exponent folded into e; NaN and zero skipped.
+ScaleRange scale_range(const ExactOperand& x) {
+  ScaleRange range;
+  const ExactScale* scales = x.scales_row(0);
+  for (std::int64_t i = 0; i < x.rows() * x.blocks_per_row(); ++i) {
+    const auto magnitude = static_cast<std::uint64_t>(std::abs(scales[i].mantissa));
+    if (scales[i].nan || magnitude == 0) continue;
+    const int zeros = std::countr_zero(magnitude);
+    const int e = scales[i].exponent + zeros + x.element_exponent();
+    range.max_mantissa = std::max(range.max_mantissa, static_cast<double>(magnitude >> zeros));
+    range.min_exponent = std::min(range.min_exponent, e);
+    range.max_exponent = std::max(range.max_exponent, e);
+  }
+  return range;
+}
+
+double scale_value(const ExactScale& s, int element_exponent) {
+  return s.nan ? 0.0 : std::ldexp(static_cast<double>(s.mantissa), s.exponent + element_exponent);
+}
+
+std::vector<char> rows_with_nan(const ExactOperand& x) {
+  std::vector<char> nan(static_cast<size_t>(x.rows()));
+  for (std::int64_t r = 0; r < x.rows(); ++r) {
+    const ExactScale* s = x.scales_row(r);
+    nan[static_cast<size_t>(r)] =
+        std::any_of(s, s + x.blocks_per_row(), [](const ExactScale& e) { return e.nan; });
+  }
+  return nan;
+}
+
+// Calls f(row pointer) with x's integer storage, narrow or wide.
+template <typename F>
+void with_integers(const ExactOperand& x, F&& f) {
+  if (x.wide()) {
+    f([&x](std::int64_t r) { return x.wide_row(r); });
+  } else {
+    f([&x](std::int64_t r) { return x.narrow_row(r); });
+  }
+}
+
+// A's rows, block by block, each block padded with zeros to `stride` elements.
+template <typename T>
+std::vector<T> pack_a(const ExactOperand& x, int stride) {
+  const std::int64_t blocks = x.blocks_per_row();
+  std::vector<T> out(static_cast<size_t>(x.rows() * blocks * stride));
+  with_integers(x, [&](auto row) {
+    for (std::int64_t i = 0; i < x.rows(); ++i) {
+      for (std::int64_t k = 0; k < blocks; ++k) {
+        const auto* in = row(i) + k * x.block();
+        T* dst = out.data() + (i * blocks + k) * stride;
+        for (int t = 0; t < x.block(); ++t) dst[t] = static_cast<T>(in[t]);
+      }
+    }
+  });
+  return out;
+}
+
+// B's rows as panels of `lanes` columns: element t of block k of column `lane` goes to
+// [panel][k][t / group][lane][t % group], where group is 2 for the int16 kernel's pairs.
+template <typename T>
+std::vector<T> pack_b(const ExactOperand& x, int stride, int lanes, int group) {
+  const std::int64_t blocks = x.blocks_per_row(), panels = (x.rows() + lanes - 1) / lanes;
+  std::vector<T> out(static_cast<size_t>(panels * lanes * blocks * stride));
+  with_integers(x, [&](auto row) {
+    for (std::int64_t j = 0; j < x.rows(); ++j) {
+      const std::int64_t panel = j / lanes, lane = j % lanes;
+      for (std::int64_t k = 0; k < blocks; ++k) {
+        const auto* in = row(j) + k * x.block();
+        T* dst = out.data() + (panel * blocks + k) * stride * lanes + lane * group;
+        for (int t = 0; t < x.block(); ++t) {
+          dst[t / group * lanes * group + t % group] = static_cast<T>(in[t]);
+        }
+      }
+    }
+  });
+  return out;
+}
+
+std::vector<double> pack_a_scales(const ExactOperand& x) {
+  std::vector<double> out(static_cast<size_t>(x.rows() * x.blocks_per_row()));
+  const ExactScale* s = x.scales_row(0);
+  for (size_t i = 0; i < out.size(); ++i) out[i] = scale_value(s[i], x.element_exponent());
+  return out;
+}
+
+std::vector<double> pack_b_scales(const ExactOperand& x, int lanes) {
+  const std::int64_t blocks = x.blocks_per_row(), panels = (x.rows() + lanes - 1) / lanes;
+  std::vector<double> out(static_cast<size_t>(panels * lanes * blocks));
+  for (std::int64_t j = 0; j < x.rows(); ++j) {
+    const std::int64_t panel = j / lanes, lane = j % lanes;
+    const ExactScale* s = x.scales_row(j);
+    for (std::int64_t k = 0; k < blocks; ++k) {
+      out[static_cast<size_t>((panel * blocks + k) * lanes + lane)] =
+          scale_value(s[k], x.element_exponent());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Kernel vector_kernel(const ExactOperand& a, const ExactOperand& b) {
+  const auto max_a = static_cast<double>(a.max_element_integer());
+  const auto max_b = static_cast<double>(b.max_element_integer());
+  const double sum_bound = max_a * max_b * a.block();
+  const ScaleRange ra = scale_range(a), rb = scale_range(b);
+  if (sum_bound * ra.max_mantissa * rb.max_mantissa >= kDoubleExact) return Kernel::kNone;
+  for (const ScaleRange& r : {ra, rb}) {
+    if (r.min_exponent < -kExponentLimit || r.max_exponent > kExponentLimit) return Kernel::kNone;
+  }
+  constexpr double kInt16Max = std::numeric_limits<std::int16_t>::max();
+  constexpr double kInt32Max = std::numeric_limits<std::int32_t>::max();
+  if (max_a <= kInt16Max && max_b <= kInt16Max && sum_bound <= kInt32Max) return Kernel::kInt16;
+  return Kernel::kDouble;  // sum_bound < 2^53: the test above, with mantissas >= 1
+}
+
+bool vector_kernels_available() { return HWY_DYNAMIC_DISPATCH(panel_lanes)(Kernel::kInt16) > 0; }
+
+std::optional<Matrix> vector_golden_gemm(const ExactOperand& a, const ExactOperand& b,
+                                         int threads) {
+  const Kernel kernel = vector_kernel(a, b);
+  if (kernel == Kernel::kNone) return std::nullopt;
+  const int lanes = HWY_DYNAMIC_DISPATCH(panel_lanes)(kernel);
+  if (lanes == 0) return std::nullopt;
+  Matrix c(a.rows(), b.rows());
+  Packed p;
+  p.m = a.rows();
+  p.n = b.rows();
+  p.blocks = a.blocks_per_row();
+  p.lanes = lanes;
+  p.c = c.data.data();
+  std::vector<std::int16_t> a16, b16;
+  std::vector<double> a64, b64;
+  if (kernel == Kernel::kInt16) {
+    p.block_stride = (a.block() + 1) / 2 * 2;
+    a16 = pack_a<std::int16_t>(a, p.block_stride);
+    b16 = pack_b<std::int16_t>(b, p.block_stride, lanes, 2);
+  } else {
+    p.block_stride = a.block();
+    a64 = pack_a<double>(a, p.block_stride);
+    b64 = pack_b<double>(b, p.block_stride, lanes, 1);
+  }
+  const std::vector<double> a_scales = pack_a_scales(a), b_scales = pack_b_scales(b, lanes);
+  p.a16 = a16.data();
+  p.b16 = b16.data();
+  p.a64 = a64.data();
+  p.b64 = b64.data();
+  p.a_scales = a_scales.data();
+  p.b_scales = b_scales.data();
+  HWY_DYNAMIC_DISPATCH(run_kernel)(p, kernel, threads);
+
+  const std::vector<char> nan_a = rows_with_nan(a), nan_b = rows_with_nan(b);
+  const float ga = a.tensor_scale(), gb = b.tensor_scale();
+  for (std::int64_t i = 0; i < c.rows; ++i) {
+    float* out = c.row(i);
+    for (std::int64_t j = 0; j < c.cols; ++j) {
+      out[j] = nan_a[static_cast<size_t>(i)] || nan_b[static_cast<size_t>(j)]
+                   ? std::numeric_limits<float>::quiet_NaN()
+                   : out[j] * ga * gb;
+    }
+  }
+  return c;
+}
+
+}  // namespace nibble::gemm
+#endif  // HWY_ONCE
