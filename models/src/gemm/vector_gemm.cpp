@@ -25,12 +25,15 @@
 #include "gemm/vector_gemm.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "nibble/models/parallel.h"
@@ -174,17 +177,19 @@ void double_tile(const Packed& p, std::int64_t i0, std::int64_t panel) {
   for (int r = 0; r < R; ++r) store_accumulators(ddf, acc[r], p, i0 + r, panel * lanes);
 }
 
-template <int R>
-void tile(const Packed& p, Kernel kernel, std::int64_t i0, std::int64_t panel) {
-  if (kernel == Kernel::kInt16) {
-    int16_tile<R>(p, i0, panel);
-  } else {
-    double_tile<R>(p, i0, panel);
+// Runs tile(R) for R = min(rows, kMaxRows): full tiles, then one tile of the remaining rows.
+template <int kMaxRows, class Tile>
+void tile_of(std::int64_t rows, const Tile& tile) {
+  if constexpr (kMaxRows > 1) {
+    if (rows < kMaxRows) return tile_of<kMaxRows - 1>(rows, tile);
   }
+  tile(std::integral_constant<int, kMaxRows>());
 }
 
-// A rows per tile: each B load feeds this many multiply-adds.
-constexpr int kTileRows = 4;
+// A rows per tile: each B load feeds this many multiply-adds, and as many independent sums
+// hide the multiply-add latency (the double kernel's FMA chains need more of them).
+constexpr int kInt16TileRows = 4;
+constexpr int kDoubleTileRows = 8;
 // A rows per parallel task; a task's panel (at most a few hundred KiB) stays in L2.
 constexpr std::int64_t kTaskRows = 64;
 
@@ -194,13 +199,14 @@ void run_kernel(const Packed& p, Kernel kernel, int threads) {
   parallel_for(panels * chunks, threads, [&](std::int64_t task) {
     const std::int64_t panel = task / chunks, first = task % chunks * kTaskRows;
     const std::int64_t end = std::min(p.m, first + kTaskRows);
-    std::int64_t i = first;
-    for (; i + kTileRows <= end; i += kTileRows) tile<kTileRows>(p, kernel, i, panel);
-    switch (end - i) {
-      case 3: tile<3>(p, kernel, i, panel); break;
-      case 2: tile<2>(p, kernel, i, panel); break;
-      case 1: tile<1>(p, kernel, i, panel); break;
-      default: break;
+    if (kernel == Kernel::kInt16) {
+      for (std::int64_t i = first; i < end; i += kInt16TileRows) {
+        tile_of<kInt16TileRows>(end - i, [&](auto rows) { int16_tile<rows()>(p, i, panel); });
+      }
+    } else {
+      for (std::int64_t i = first; i < end; i += kDoubleTileRows) {
+        tile_of<kDoubleTileRows>(end - i, [&](auto rows) { double_tile<rows()>(p, i, panel); });
+      }
     }
   });
 }
@@ -221,6 +227,7 @@ namespace {
 
 constexpr double kDoubleExact = 0x1p53;  // integers below this are exact doubles
 constexpr int kExponentLimit = 480;      // see the header comment
+constexpr int kMaxLanes = 64;            // 32-bit lanes of a 2048-bit vector, the widest
 
 struct ScaleRange {
   double max_mantissa = 1;
@@ -269,39 +276,47 @@ void with_integers(const ExactOperand& x, F&& f) {
 }
 
 // A's rows, block by block, each block padded with zeros to `stride` elements.
+// (Packed buffers are not zeroed first: every element, padding included, is written once.)
 template <typename T>
-std::vector<T> pack_a(const ExactOperand& x, int stride) {
+std::unique_ptr<T[]> pack_a(const ExactOperand& x, int stride, int threads) {
   const std::int64_t blocks = x.blocks_per_row();
-  std::vector<T> out(static_cast<size_t>(x.rows() * blocks * stride));
+  auto out = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(x.rows() * blocks * stride));
   with_integers(x, [&](auto row) {
-    for (std::int64_t i = 0; i < x.rows(); ++i) {
+    parallel_for(x.rows(), threads, [&](std::int64_t i) {
       for (std::int64_t k = 0; k < blocks; ++k) {
-        const auto* in = row(i) + k * x.block();
-        T* dst = out.data() + (i * blocks + k) * stride;
-        for (int t = 0; t < x.block(); ++t) dst[t] = static_cast<T>(in[t]);
+        T* dst = std::copy_n(row(i) + k * x.block(), x.block(), &out[(i * blocks + k) * stride]);
+        std::fill_n(dst, stride - x.block(), T{0});
       }
-    }
+    });
   });
   return out;
 }
 
 // B's rows as panels of `lanes` columns: element t of block k of column `lane` goes to
-// [panel][k][t / group][lane][t % group], where group is 2 for the int16 kernel's pairs.
-template <typename T>
-std::vector<T> pack_b(const ExactOperand& x, int stride, int lanes, int group) {
+// [panel][k][t / kGroup][lane][t % kGroup], kGroup = 2 for the int16 kernel's pairs. Written
+// in that order, reading `lanes` rows side by side.
+template <typename T, int kGroup>
+std::unique_ptr<T[]> pack_b(const ExactOperand& x, int stride, int lanes, int threads) {
   const std::int64_t blocks = x.blocks_per_row(), panels = (x.rows() + lanes - 1) / lanes;
-  std::vector<T> out(static_cast<size_t>(panels * lanes * blocks * stride));
+  auto out = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(panels * lanes * blocks * stride));
   with_integers(x, [&](auto row) {
-    for (std::int64_t j = 0; j < x.rows(); ++j) {
-      const std::int64_t panel = j / lanes, lane = j % lanes;
+    using Int = std::remove_cvref_t<decltype(*row(0))>;
+    parallel_for(panels, threads, [&](std::int64_t panel) {
+      const std::int64_t columns = std::min<std::int64_t>(lanes, x.rows() - panel * lanes);
+      std::array<const Int*, kMaxLanes> in{};
+      for (std::int64_t lane = 0; lane < columns; ++lane) in[lane] = row(panel * lanes + lane);
+      T* dst = &out[panel * blocks * stride * lanes];
       for (std::int64_t k = 0; k < blocks; ++k) {
-        const auto* in = row(j) + k * x.block();
-        T* dst = out.data() + (panel * blocks + k) * stride * lanes + lane * group;
-        for (int t = 0; t < x.block(); ++t) {
-          dst[t / group * lanes * group + t % group] = static_cast<T>(in[t]);
+        for (int t = 0; t < stride; t += kGroup) {
+          for (std::int64_t lane = 0; lane < lanes; ++lane, dst += kGroup) {
+            for (int g = 0; g < kGroup; ++g) {
+              const bool inside = lane < columns && t + g < x.block();
+              dst[g] = inside ? static_cast<T>(in[lane][k * x.block() + t + g]) : T{0};
+            }
+          }
         }
       }
-    }
+    });
   });
   return out;
 }
@@ -351,7 +366,7 @@ std::optional<Matrix> vector_golden_gemm(const ExactOperand& a, const ExactOpera
   const Kernel kernel = vector_kernel(a, b);
   if (kernel == Kernel::kNone) return std::nullopt;
   const int lanes = HWY_DYNAMIC_DISPATCH(panel_lanes)(kernel);
-  if (lanes == 0) return std::nullopt;
+  if (lanes == 0 || lanes > kMaxLanes) return std::nullopt;
   Matrix c(a.rows(), b.rows());
   Packed p;
   p.m = a.rows();
@@ -359,22 +374,22 @@ std::optional<Matrix> vector_golden_gemm(const ExactOperand& a, const ExactOpera
   p.blocks = a.blocks_per_row();
   p.lanes = lanes;
   p.c = c.data.data();
-  std::vector<std::int16_t> a16, b16;
-  std::vector<double> a64, b64;
+  std::unique_ptr<std::int16_t[]> a16, b16;
+  std::unique_ptr<double[]> a64, b64;
   if (kernel == Kernel::kInt16) {
     p.block_stride = (a.block() + 1) / 2 * 2;
-    a16 = pack_a<std::int16_t>(a, p.block_stride);
-    b16 = pack_b<std::int16_t>(b, p.block_stride, lanes, 2);
+    a16 = pack_a<std::int16_t>(a, p.block_stride, threads);
+    b16 = pack_b<std::int16_t, 2>(b, p.block_stride, lanes, threads);
   } else {
     p.block_stride = a.block();
-    a64 = pack_a<double>(a, p.block_stride);
-    b64 = pack_b<double>(b, p.block_stride, lanes, 1);
+    a64 = pack_a<double>(a, p.block_stride, threads);
+    b64 = pack_b<double, 1>(b, p.block_stride, lanes, threads);
   }
   const std::vector<double> a_scales = pack_a_scales(a), b_scales = pack_b_scales(b, lanes);
-  p.a16 = a16.data();
-  p.b16 = b16.data();
-  p.a64 = a64.data();
-  p.b64 = b64.data();
+  p.a16 = a16.get();
+  p.b16 = b16.get();
+  p.a64 = a64.get();
+  p.b64 = b64.get();
   p.a_scales = a_scales.data();
   p.b_scales = b_scales.data();
   HWY_DYNAMIC_DISPATCH(run_kernel)(p, kernel, threads);
