@@ -92,31 +92,28 @@ namespace {
 
 constexpr std::int64_t kPeakRounds = 1 << 20;
 
-void BM_PeakInt16PairMulAdd(benchmark::State& state) {
-  std::array<std::int16_t, 256> operands{};
-  for (size_t i = 0; i < operands.size(); ++i) operands[i] = static_cast<std::int16_t>(i % 7 - 3);
-  std::array<std::int32_t, 64> sink{};
+// Times one peak loop; its operands are small numbers that neither overflow nor denormalize.
+template <typename T, typename Sink, size_t kOperands>
+void peak_benchmark(benchmark::State& state, double (*loop)(const T*, std::int64_t, Sink*)) {
+  std::array<T, kOperands> operands{};
+  for (size_t i = 0; i < operands.size(); ++i) operands[i] = static_cast<T>(i % 7) - 3;
+  std::array<Sink, 64> sink{};
   double macs = 0;
   for (auto _ : state) {
-    macs = HWY_DYNAMIC_DISPATCH(peak::int16_pairs)(operands.data(), kPeakRounds, sink.data());
+    macs = loop(operands.data(), kPeakRounds, sink.data());
     benchmark::DoNotOptimize(sink.data());
   }
   state.counters["MAC/s"] = benchmark::Counter(macs, benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(nibble::simd_target());
 }
+
+void BM_PeakInt16PairMulAdd(benchmark::State& state) {
+  peak_benchmark<std::int16_t, std::int32_t, 256>(state, HWY_DYNAMIC_DISPATCH(peak::int16_pairs));
+}
 BENCHMARK(BM_PeakInt16PairMulAdd)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_PeakDoubleMulAdd(benchmark::State& state) {
-  std::array<double, 64> operands{};
-  for (size_t i = 0; i < operands.size(); ++i) operands[i] = 1.0 + 1e-9 * static_cast<double>(i);
-  std::array<double, 32> sink{};
-  double macs = 0;
-  for (auto _ : state) {
-    macs = HWY_DYNAMIC_DISPATCH(peak::double_fmas)(operands.data(), kPeakRounds, sink.data());
-    benchmark::DoNotOptimize(sink.data());
-  }
-  state.counters["MAC/s"] = benchmark::Counter(macs, benchmark::Counter::kIsIterationInvariantRate);
-  state.SetLabel(nibble::simd_target());
+  peak_benchmark<double, double, 64>(state, HWY_DYNAMIC_DISPATCH(peak::double_fmas));
 }
 BENCHMARK(BM_PeakDoubleMulAdd)->Unit(benchmark::kMillisecond)->UseRealTime();
 
@@ -128,13 +125,16 @@ nibble::Matrix random_matrix(std::int64_t rows, std::int64_t cols, unsigned seed
   return x;
 }
 
-// Args: M, N, K, threads.
-void BM_GoldenGemm(benchmark::State& state, const char* format) {
+// Args: M, N, K, threads. Operand: QuantizedTensor (golden_gemm decodes both every call) or
+// ExactOperand (decoded once, outside the loop: the GEMM without the formats' exact_row,
+// which costs about as much at M = 64).
+template <typename Operand>
+void gemm_benchmark(benchmark::State& state, const char* format) {
   const auto m = state.range(0), n = state.range(1), k = state.range(2);
   const int threads = static_cast<int>(state.range(3));
   const auto f = nibble::make_format(format);
-  const auto a = f->quantize(random_matrix(m, k, 1));
-  const auto b = f->quantize(random_matrix(n, k, 2));
+  const Operand a(f->quantize(random_matrix(m, k, 1)));
+  const Operand b(f->quantize(random_matrix(n, k, 2)));
   for (auto _ : state) {
     auto c = nibble::golden_gemm(a, b, nibble::Accumulator::kFp32, threads);
     benchmark::DoNotOptimize(c.data.data());
@@ -143,20 +143,12 @@ void BM_GoldenGemm(benchmark::State& state, const char* format) {
                                                benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// The same on operands decoded once (golden_gemm on ExactOperand): the GEMM without the
-// formats' exact_row decoding, which costs about as much at M = 64.
+void BM_GoldenGemm(benchmark::State& state, const char* format) {
+  gemm_benchmark<nibble::QuantizedTensor>(state, format);
+}
+
 void BM_GoldenGemmDecoded(benchmark::State& state, const char* format) {
-  const auto m = state.range(0), n = state.range(1), k = state.range(2);
-  const int threads = static_cast<int>(state.range(3));
-  const auto f = nibble::make_format(format);
-  const nibble::ExactOperand a(f->quantize(random_matrix(m, k, 1)));
-  const nibble::ExactOperand b(f->quantize(random_matrix(n, k, 2)));
-  for (auto _ : state) {
-    auto c = nibble::golden_gemm(a, b, nibble::Accumulator::kFp32, threads);
-    benchmark::DoNotOptimize(c.data.data());
-  }
-  state.counters["MAC/s"] = benchmark::Counter(static_cast<double>(m * n * k),
-                                               benchmark::Counter::kIsIterationInvariantRate);
+  gemm_benchmark<nibble::ExactOperand>(state, format);
 }
 
 #define NIBBLE_GEMM_BENCH(format)                                                         \

@@ -301,17 +301,18 @@ std::unique_ptr<T[]> pack_b(const ExactOperand& x, int stride, int lanes, int th
   auto out = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(panels * lanes * blocks * stride));
   with_integers(x, [&](auto row) {
     using Int = std::remove_cvref_t<decltype(*row(0))>;
+    const std::vector<Int> zeros(static_cast<size_t>(blocks * x.block()));  // the padding columns
     parallel_for(panels, threads, [&](std::int64_t panel) {
-      const std::int64_t columns = std::min<std::int64_t>(lanes, x.rows() - panel * lanes);
       std::array<const Int*, kMaxLanes> in{};
-      for (std::int64_t lane = 0; lane < columns; ++lane) in[lane] = row(panel * lanes + lane);
+      for (std::int64_t lane = 0; lane < lanes; ++lane) {
+        in[lane] = panel * lanes + lane < x.rows() ? row(panel * lanes + lane) : zeros.data();
+      }
       T* dst = &out[panel * blocks * stride * lanes];
       for (std::int64_t k = 0; k < blocks; ++k) {
         for (int t = 0; t < stride; t += kGroup) {
           for (std::int64_t lane = 0; lane < lanes; ++lane, dst += kGroup) {
             for (int g = 0; g < kGroup; ++g) {
-              const bool inside = lane < columns && t + g < x.block();
-              dst[g] = inside ? static_cast<T>(in[lane][k * x.block() + t + g]) : T{0};
+              dst[g] = t + g < x.block() ? static_cast<T>(in[lane][k * x.block() + t + g]) : T{0};
             }
           }
         }
