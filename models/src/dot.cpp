@@ -310,7 +310,14 @@ Matrix golden_gemm(const ExactOperand& a, const ExactOperand& b, Accumulator acc
 
 Matrix golden_gemm(const QuantizedTensor& a, const QuantizedTensor& b, Accumulator accumulator,
                    int threads) {
-  return golden_gemm(ExactOperand(a, threads), ExactOperand(b, threads), accumulator, threads);
+  // Pairs the vector path cannot take, malformed ones included, go to the scalar path, whose
+  // checks report the errors.
+  if (accumulator == Accumulator::kFp32 && a.format->supports_dot() &&
+      b.format->supports_dot() && a.cols == b.cols && a.block == b.block) {
+    if (auto c = gemm::vector_golden_gemm(a, b, threads)) return std::move(*c);
+  }
+  return gemm::scalar_golden_gemm(ExactOperand(a, threads), ExactOperand(b, threads), accumulator,
+                                  threads);
 }
 
 }  // namespace nibble

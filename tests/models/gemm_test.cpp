@@ -93,16 +93,23 @@ int check_every_pair(const Shape& shape, int threads) {
   int vector_pairs = 0;
   for (const std::string& fa : kFormats) {
     for (const std::string& fb : kFormats) {
-      const ExactOperand a(as.at(fa)), b(bs.at(fb));
+      const QuantizedTensor& qa = as.at(fa);
+      const QuantizedTensor& qb = bs.at(fb);
+      const ExactOperand a(qa), b(qb);
       if (a.block() != b.block()) continue;
       const std::string what = fa + " x " + fb + " on " + simd_target();
+      // Both entries: from decoded operands, and decoding each row into the packed layout.
       const auto c = gemm::vector_golden_gemm(a, b, threads);
+      const auto cq = gemm::vector_golden_gemm(qa, qb, threads);
       if (gemm::vector_kernel(a, b) != gemm::Kernel::kNone && gemm::vector_kernels_available()) {
         EXPECT_TRUE(c.has_value()) << what;
       }
-      if (!c) continue;
+      EXPECT_EQ(cq.has_value(), c.has_value()) << what;
+      if (!c || !cq) continue;
       ++vector_pairs;
-      EXPECT_TRUE(same_bits(*c, gemm::scalar_golden_gemm(a, b, Accumulator::kFp32, 1))) << what;
+      const Matrix scalar = gemm::scalar_golden_gemm(a, b, Accumulator::kFp32, 1);
+      EXPECT_TRUE(same_bits(*c, scalar)) << what;
+      EXPECT_TRUE(same_bits(*cq, scalar)) << what;
     }
   }
   return vector_pairs;

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <type_traits>
@@ -229,118 +230,223 @@ constexpr double kDoubleExact = 0x1p53;  // integers below this are exact double
 constexpr int kExponentLimit = 480;      // see the header comment
 constexpr int kMaxLanes = 64;            // 32-bit lanes of a 2048-bit vector, the widest
 
+// The scales of an operand as m * 2^e with m odd (ExactScale normalizes its mantissa to 24
+// bits; the trailing zeros go into e) and the element exponent folded into e; NaN and zero
+// scales are left out.
 struct ScaleRange {
   double max_mantissa = 1;
   int min_exponent = 0, max_exponent = 0;
+
+  void add(const ExactScale& s, int element_exponent) {
+    const auto magnitude = static_cast<std::uint64_t>(std::abs(s.mantissa));
+    if (s.nan || magnitude == 0) return;
+    const int zeros = std::countr_zero(magnitude);
+    const int e = s.exponent + zeros + element_exponent;
+    max_mantissa = std::max(max_mantissa, static_cast<double>(magnitude >> zeros));
+    min_exponent = std::min(min_exponent, e);
+    max_exponent = std::max(max_exponent, e);
+  }
+  void add(const ScaleRange& r) {
+    max_mantissa = std::max(max_mantissa, r.max_mantissa);
+    min_exponent = std::min(min_exponent, r.min_exponent);
+    max_exponent = std::max(max_exponent, r.max_exponent);
+  }
 };
 
-// The scales of x as m * 2^e with m odd (ExactScale normalizes its mantissa to 24 bits; the
-// trailing zeros go into e) and the element exponent folded into e; NaN and zero skipped.
-ScaleRange scale_range(const ExactOperand& x) {
-  ScaleRange range;
-  const ExactScale* scales = x.scales_row(0);
-  for (std::int64_t i = 0; i < x.rows() * x.blocks_per_row(); ++i) {
-    const auto magnitude = static_cast<std::uint64_t>(std::abs(scales[i].mantissa));
-    if (scales[i].nan || magnitude == 0) continue;
-    const int zeros = std::countr_zero(magnitude);
-    const int e = scales[i].exponent + zeros + x.element_exponent();
-    range.max_mantissa = std::max(range.max_mantissa, static_cast<double>(magnitude >> zeros));
-    range.min_exponent = std::min(range.min_exponent, e);
-    range.max_exponent = std::max(range.max_exponent, e);
-  }
-  return range;
+// The kernel the element integers allow: |block sum| <= max_a * max_b * block.
+Kernel element_kernel(double max_a, double max_b, int block) {
+  const double sum_bound = max_a * max_b * block;
+  constexpr double kInt16Max = std::numeric_limits<std::int16_t>::max();
+  constexpr double kInt32Max = std::numeric_limits<std::int32_t>::max();
+  if (max_a <= kInt16Max && max_b <= kInt16Max && sum_bound <= kInt32Max) return Kernel::kInt16;
+  return sum_bound < kDoubleExact ? Kernel::kDouble : Kernel::kNone;
+}
+
+// Whether every partial s * S_A * S_B is an exact double (see the header comment).
+bool scales_fit(double max_a, double max_b, int block, const ScaleRange& ra, const ScaleRange& rb) {
+  if (max_a * max_b * block * ra.max_mantissa * rb.max_mantissa >= kDoubleExact) return false;
+  return std::min(ra.min_exponent, rb.min_exponent) >= -kExponentLimit &&
+         std::max(ra.max_exponent, rb.max_exponent) <= kExponentLimit;
 }
 
 double scale_value(const ExactScale& s, int element_exponent) {
   return s.nan ? 0.0 : std::ldexp(static_cast<double>(s.mantissa), s.exponent + element_exponent);
 }
 
-std::vector<char> rows_with_nan(const ExactOperand& x) {
-  std::vector<char> nan(static_cast<size_t>(x.rows()));
-  for (std::int64_t r = 0; r < x.rows(); ++r) {
-    const ExactScale* s = x.scales_row(r);
-    nan[static_cast<size_t>(r)] =
-        std::any_of(s, s + x.blocks_per_row(), [](const ExactScale& e) { return e.nan; });
-  }
-  return nan;
+// One operand as rows of exact integers and scales: decoded by its format (a quantized
+// tensor, straight into the packed layout) or copied from an ExactOperand.
+struct RowSource {
+  std::int64_t rows = 0, padded = 0, blocks = 0;
+  int block = 0, element_exponent = 0;
+  double max_integer = 0;
+  float tensor_scale = 1;
+  std::function<void(std::int64_t, std::int64_t*, ExactScale*)> decode;
+};
+
+RowSource row_source(const QuantizedTensor& q) {
+  return {q.rows, q.padded_cols(), q.blocks_per_row(), q.block, q.format->element_exponent(),
+          static_cast<double>(q.format->max_element_integer()), q.tensor_scale,
+          [&q](std::int64_t r, std::int64_t* integers, ExactScale* scales) {
+            q.format->exact_row(q, r, {integers, scales});
+          }};
 }
 
-// Calls f(row pointer) with x's integer storage, narrow or wide.
-template <typename F>
-void with_integers(const ExactOperand& x, F&& f) {
-  if (x.wide()) {
-    f([&x](std::int64_t r) { return x.wide_row(r); });
-  } else {
-    f([&x](std::int64_t r) { return x.narrow_row(r); });
-  }
+RowSource row_source(const ExactOperand& x) {
+  const std::int64_t padded = x.blocks_per_row() * x.block();
+  return {x.rows(), padded, x.blocks_per_row(), x.block(), x.element_exponent(),
+          static_cast<double>(x.max_element_integer()), x.tensor_scale(),
+          [&x, padded](std::int64_t r, std::int64_t* integers, ExactScale* scales) {
+            if (x.wide()) {
+              std::copy_n(x.wide_row(r), padded, integers);
+            } else {
+              std::copy_n(x.narrow_row(r), padded, integers);
+            }
+            std::copy_n(x.scales_row(r), x.blocks_per_row(), scales);
+          }};
 }
 
-// A's rows, block by block, each block padded with zeros to `stride` elements.
-// (Packed buffers are not zeroed first: every element, padding included, is written once.)
+// One operand in a kernel's layout (Packed), its scales as doubles, which rows hold a NaN
+// scale, and the range of its scales. Buffers are not zeroed first: every element, padding
+// included, is written once.
 template <typename T>
-std::unique_ptr<T[]> pack_a(const ExactOperand& x, int stride, int threads) {
-  const std::int64_t blocks = x.blocks_per_row();
-  auto out = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(x.rows() * blocks * stride));
-  with_integers(x, [&](auto row) {
-    parallel_for(x.rows(), threads, [&](std::int64_t i) {
-      for (std::int64_t k = 0; k < blocks; ++k) {
-        T* dst = std::copy_n(row(i) + k * x.block(), x.block(), &out[(i * blocks + k) * stride]);
-        std::fill_n(dst, stride - x.block(), T{0});
-      }
-    });
+struct PackedOperand {
+  std::unique_ptr<T[]> elements;
+  std::vector<double> scales;
+  std::vector<char> nan_rows;
+  ScaleRange range;
+};
+
+// Row r's decoded integers and scales, in buffers of this thread reused from row to row.
+struct RowBuffers {
+  std::vector<std::int64_t> integers;
+  std::vector<ExactScale> scales;
+};
+RowBuffers& row_buffers(size_t integers, size_t scales) {
+  thread_local RowBuffers buffers;
+  buffers.integers.resize(integers);
+  buffers.scales.resize(scales);
+  return buffers;
+}
+
+// A: a[i][k][t], each block padded with zeros to `stride` elements; scales [i][k].
+template <typename T>
+PackedOperand<T> pack_a(const RowSource& x, int stride, int threads) {
+  PackedOperand<T> out;
+  out.elements = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(x.rows * x.blocks * stride));
+  out.scales.resize(static_cast<size_t>(x.rows * x.blocks));
+  out.nan_rows.resize(static_cast<size_t>(x.rows));
+  std::vector<ScaleRange> ranges(static_cast<size_t>(x.rows));
+  parallel_for(x.rows, threads, [&](std::int64_t i) {
+    RowBuffers& row = row_buffers(static_cast<size_t>(x.padded), static_cast<size_t>(x.blocks));
+    x.decode(i, row.integers.data(), row.scales.data());
+    for (std::int64_t k = 0; k < x.blocks; ++k) {
+      T* dst = std::copy_n(row.integers.data() + k * x.block, x.block,
+                           &out.elements[(i * x.blocks + k) * stride]);
+      std::fill_n(dst, stride - x.block, T{0});
+      const ExactScale& s = row.scales[static_cast<size_t>(k)];
+      out.scales[static_cast<size_t>(i * x.blocks + k)] = scale_value(s, x.element_exponent);
+      out.nan_rows[static_cast<size_t>(i)] |= s.nan;
+      ranges[static_cast<size_t>(i)].add(s, x.element_exponent);
+    }
   });
+  for (const ScaleRange& r : ranges) out.range.add(r);
   return out;
 }
 
-// B's rows as panels of `lanes` columns: element t of block k of column `lane` goes to
-// [panel][k][t / kGroup][lane][t % kGroup], kGroup = 2 for the int16 kernel's pairs. Written
-// in that order, reading `lanes` rows side by side.
+// B as panels of `lanes` rows: element t of block k of the panel's row `lane` goes to
+// [panel][k][t / kGroup][lane][t % kGroup] (kGroup = 2: the int16 kernel's pairs), written in
+// that order from the panel's rows decoded side by side; scales [panel][k][lane]; rows past
+// the end are zeros.
 template <typename T, int kGroup>
-std::unique_ptr<T[]> pack_b(const ExactOperand& x, int stride, int lanes, int threads) {
-  const std::int64_t blocks = x.blocks_per_row(), panels = (x.rows() + lanes - 1) / lanes;
-  auto out = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(panels * lanes * blocks * stride));
-  with_integers(x, [&](auto row) {
-    using Int = std::remove_cvref_t<decltype(*row(0))>;
-    const std::vector<Int> zeros(static_cast<size_t>(blocks * x.block()));  // the padding columns
-    parallel_for(panels, threads, [&](std::int64_t panel) {
-      std::array<const Int*, kMaxLanes> in{};
-      for (std::int64_t lane = 0; lane < lanes; ++lane) {
-        in[lane] = panel * lanes + lane < x.rows() ? row(panel * lanes + lane) : zeros.data();
+PackedOperand<T> pack_b(const RowSource& x, int stride, int lanes, int threads) {
+  const std::int64_t panels = (x.rows + lanes - 1) / lanes;
+  PackedOperand<T> out;
+  out.elements =
+      std::make_unique_for_overwrite<T[]>(static_cast<size_t>(panels * lanes * x.blocks * stride));
+  out.scales.resize(static_cast<size_t>(panels * lanes * x.blocks));
+  out.nan_rows.resize(static_cast<size_t>(x.rows));
+  std::vector<ScaleRange> ranges(static_cast<size_t>(panels));
+  parallel_for(panels, threads, [&](std::int64_t panel) {
+    RowBuffers& rows = row_buffers(static_cast<size_t>(lanes * x.padded),
+                                   static_cast<size_t>(lanes * x.blocks));
+    const std::int64_t columns = std::min<std::int64_t>(lanes, x.rows - panel * lanes);
+    for (std::int64_t lane = 0; lane < lanes; ++lane) {
+      std::int64_t* integers = rows.integers.data() + lane * x.padded;
+      ExactScale* scales = rows.scales.data() + lane * x.blocks;
+      if (lane >= columns) {
+        std::fill_n(integers, x.padded, 0);
+        std::fill_n(scales, x.blocks, ExactScale{});
+        continue;
       }
-      T* dst = &out[panel * blocks * stride * lanes];
-      for (std::int64_t k = 0; k < blocks; ++k) {
-        for (int t = 0; t < stride; t += kGroup) {
-          for (std::int64_t lane = 0; lane < lanes; ++lane, dst += kGroup) {
-            for (int g = 0; g < kGroup; ++g) {
-              dst[g] = t + g < x.block() ? static_cast<T>(in[lane][k * x.block() + t + g]) : T{0};
-            }
-          }
+      const std::int64_t j = panel * lanes + lane;
+      x.decode(j, integers, scales);
+      for (std::int64_t k = 0; k < x.blocks; ++k) {
+        out.nan_rows[static_cast<size_t>(j)] |= scales[k].nan;
+        ranges[static_cast<size_t>(panel)].add(scales[k], x.element_exponent);
+      }
+    }
+    T* dst = &out.elements[panel * x.blocks * stride * lanes];
+    for (std::int64_t k = 0; k < x.blocks; ++k) {
+      for (int t = 0; t < stride; t += kGroup) {
+        for (std::int64_t lane = 0; lane < lanes; ++lane, dst += kGroup) {
+          const std::int64_t* in = rows.integers.data() + lane * x.padded + k * x.block;
+          for (int g = 0; g < kGroup; ++g) dst[g] = t + g < x.block ? static_cast<T>(in[t + g]) : T{0};
         }
       }
-    });
+      for (std::int64_t lane = 0; lane < lanes; ++lane) {
+        out.scales[static_cast<size_t>((panel * x.blocks + k) * lanes + lane)] =
+            scale_value(rows.scales[static_cast<size_t>(lane * x.blocks + k)], x.element_exponent);
+      }
+    }
   });
+  for (const ScaleRange& r : ranges) out.range.add(r);
   return out;
 }
 
-std::vector<double> pack_a_scales(const ExactOperand& x) {
-  std::vector<double> out(static_cast<size_t>(x.rows() * x.blocks_per_row()));
-  const ExactScale* s = x.scales_row(0);
-  for (size_t i = 0; i < out.size(); ++i) out[i] = scale_value(s[i], x.element_exponent());
-  return out;
-}
-
-std::vector<double> pack_b_scales(const ExactOperand& x, int lanes) {
-  const std::int64_t blocks = x.blocks_per_row(), panels = (x.rows() + lanes - 1) / lanes;
-  std::vector<double> out(static_cast<size_t>(panels * lanes * blocks));
-  for (std::int64_t j = 0; j < x.rows(); ++j) {
-    const std::int64_t panel = j / lanes, lane = j % lanes;
-    const ExactScale* s = x.scales_row(j);
-    for (std::int64_t k = 0; k < blocks; ++k) {
-      out[static_cast<size_t>((panel * blocks + k) * lanes + lane)] =
-          scale_value(s[k], x.element_exponent());
+// Packs both operands for `Kernel`'s element type, checks the scales and runs the kernel.
+template <typename T, int kGroup>
+std::optional<Matrix> packed_gemm(const RowSource& a, const RowSource& b, Kernel kernel,
+                                  int lanes, int threads) {
+  const int stride = kGroup == 2 ? (a.block + 1) / 2 * 2 : a.block;
+  const PackedOperand<T> pa = pack_a<T>(a, stride, threads);
+  const PackedOperand<T> pb = pack_b<T, kGroup>(b, stride, lanes, threads);
+  if (!scales_fit(a.max_integer, b.max_integer, a.block, pa.range, pb.range)) return std::nullopt;
+  Matrix c(a.rows, b.rows);
+  Packed p;
+  p.m = a.rows;
+  p.n = b.rows;
+  p.blocks = a.blocks;
+  p.block_stride = stride;
+  p.lanes = lanes;
+  if constexpr (kGroup == 2) {
+    p.a16 = pa.elements.get();
+    p.b16 = pb.elements.get();
+  } else {
+    p.a64 = pa.elements.get();
+    p.b64 = pb.elements.get();
+  }
+  p.a_scales = pa.scales.data();
+  p.b_scales = pb.scales.data();
+  p.c = c.data.data();
+  HWY_DYNAMIC_DISPATCH(run_kernel)(p, kernel, threads);
+  for (std::int64_t i = 0; i < c.rows; ++i) {
+    float* out = c.row(i);
+    for (std::int64_t j = 0; j < c.cols; ++j) {
+      out[j] = pa.nan_rows[static_cast<size_t>(i)] || pb.nan_rows[static_cast<size_t>(j)]
+                   ? std::numeric_limits<float>::quiet_NaN()
+                   : out[j] * a.tensor_scale * b.tensor_scale;
     }
   }
-  return out;
+  return c;
+}
+
+std::optional<Matrix> source_gemm(const RowSource& a, const RowSource& b, int threads) {
+  const Kernel kernel = element_kernel(a.max_integer, b.max_integer, a.block);
+  if (kernel == Kernel::kNone) return std::nullopt;
+  const int lanes = HWY_DYNAMIC_DISPATCH(panel_lanes)(kernel);
+  if (lanes == 0 || lanes > kMaxLanes) return std::nullopt;
+  return kernel == Kernel::kInt16 ? packed_gemm<std::int16_t, 2>(a, b, kernel, lanes, threads)
+                                  : packed_gemm<double, 1>(a, b, kernel, lanes, threads);
 }
 
 }  // namespace
@@ -348,64 +454,27 @@ std::vector<double> pack_b_scales(const ExactOperand& x, int lanes) {
 Kernel vector_kernel(const ExactOperand& a, const ExactOperand& b) {
   const auto max_a = static_cast<double>(a.max_element_integer());
   const auto max_b = static_cast<double>(b.max_element_integer());
-  const double sum_bound = max_a * max_b * a.block();
-  const ScaleRange ra = scale_range(a), rb = scale_range(b);
-  if (sum_bound * ra.max_mantissa * rb.max_mantissa >= kDoubleExact) return Kernel::kNone;
-  for (const ScaleRange& r : {ra, rb}) {
-    if (r.min_exponent < -kExponentLimit || r.max_exponent > kExponentLimit) return Kernel::kNone;
+  const Kernel kernel = element_kernel(max_a, max_b, a.block());
+  ScaleRange ra, rb;
+  for (std::int64_t i = 0; i < a.rows() * a.blocks_per_row(); ++i) {
+    ra.add(a.scales_row(0)[i], a.element_exponent());
   }
-  constexpr double kInt16Max = std::numeric_limits<std::int16_t>::max();
-  constexpr double kInt32Max = std::numeric_limits<std::int32_t>::max();
-  if (max_a <= kInt16Max && max_b <= kInt16Max && sum_bound <= kInt32Max) return Kernel::kInt16;
-  return Kernel::kDouble;  // sum_bound < 2^53: the test above, with mantissas >= 1
+  for (std::int64_t i = 0; i < b.rows() * b.blocks_per_row(); ++i) {
+    rb.add(b.scales_row(0)[i], b.element_exponent());
+  }
+  return scales_fit(max_a, max_b, a.block(), ra, rb) ? kernel : Kernel::kNone;
 }
 
 bool vector_kernels_available() { return HWY_DYNAMIC_DISPATCH(panel_lanes)(Kernel::kInt16) > 0; }
 
 std::optional<Matrix> vector_golden_gemm(const ExactOperand& a, const ExactOperand& b,
                                          int threads) {
-  const Kernel kernel = vector_kernel(a, b);
-  if (kernel == Kernel::kNone) return std::nullopt;
-  const int lanes = HWY_DYNAMIC_DISPATCH(panel_lanes)(kernel);
-  if (lanes == 0 || lanes > kMaxLanes) return std::nullopt;
-  Matrix c(a.rows(), b.rows());
-  Packed p;
-  p.m = a.rows();
-  p.n = b.rows();
-  p.blocks = a.blocks_per_row();
-  p.lanes = lanes;
-  p.c = c.data.data();
-  std::unique_ptr<std::int16_t[]> a16, b16;
-  std::unique_ptr<double[]> a64, b64;
-  if (kernel == Kernel::kInt16) {
-    p.block_stride = (a.block() + 1) / 2 * 2;
-    a16 = pack_a<std::int16_t>(a, p.block_stride, threads);
-    b16 = pack_b<std::int16_t, 2>(b, p.block_stride, lanes, threads);
-  } else {
-    p.block_stride = a.block();
-    a64 = pack_a<double>(a, p.block_stride, threads);
-    b64 = pack_b<double, 1>(b, p.block_stride, lanes, threads);
-  }
-  const std::vector<double> a_scales = pack_a_scales(a), b_scales = pack_b_scales(b, lanes);
-  p.a16 = a16.get();
-  p.b16 = b16.get();
-  p.a64 = a64.get();
-  p.b64 = b64.get();
-  p.a_scales = a_scales.data();
-  p.b_scales = b_scales.data();
-  HWY_DYNAMIC_DISPATCH(run_kernel)(p, kernel, threads);
+  return source_gemm(row_source(a), row_source(b), threads);
+}
 
-  const std::vector<char> nan_a = rows_with_nan(a), nan_b = rows_with_nan(b);
-  const float ga = a.tensor_scale(), gb = b.tensor_scale();
-  for (std::int64_t i = 0; i < c.rows; ++i) {
-    float* out = c.row(i);
-    for (std::int64_t j = 0; j < c.cols; ++j) {
-      out[j] = nan_a[static_cast<size_t>(i)] || nan_b[static_cast<size_t>(j)]
-                   ? std::numeric_limits<float>::quiet_NaN()
-                   : out[j] * ga * gb;
-    }
-  }
-  return c;
+std::optional<Matrix> vector_golden_gemm(const QuantizedTensor& a, const QuantizedTensor& b,
+                                         int threads) {
+  return source_gemm(row_source(a), row_source(b), threads);
 }
 
 }  // namespace nibble::gemm

@@ -20,6 +20,10 @@ bool vector_kernels_available();
 // and blocks (golden_gemm checks).
 std::optional<Matrix> vector_golden_gemm(const ExactOperand& a, const ExactOperand& b,
                                          int threads);
+// The same from quantized tensors, each row decoded by its format straight into the kernel's
+// layout (no ExactOperand); their formats must support the dot.
+std::optional<Matrix> vector_golden_gemm(const QuantizedTensor& a, const QuantizedTensor& b,
+                                         int threads);
 
 // The scalar golden GEMM: golden_dot for every element (dot.cpp). It is the fallback of the
 // vector path and, in tests, its reference.
