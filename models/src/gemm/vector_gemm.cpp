@@ -6,7 +6,8 @@
 //   fp32 partial  = DemoteTo(partial)       the one RNE rounding (subnormals, overflow to Inf)
 //   acc           = acc + fp32 partial      FP32, K order, as the scalar path
 //
-// Why every step is exact (vector_kernel() checks each bound on the pair before it is used):
+// Why every step is exact (element_kernel() and scales_fit() check each bound on the pair
+// before a kernel runs):
 // - |s| <= max_a * max_b * block (the formats' max_element_integer). The int16 kernel needs
 //   both maxima <= 2^15 - 1 and that bound <= 2^31 - 1; the double kernel needs it < 2^53,
 //   where every product and running sum is an integer that double holds exactly.
@@ -25,7 +26,6 @@
 #include "gemm/vector_gemm.h"
 
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -34,7 +34,6 @@
 #include <functional>
 #include <limits>
 #include <memory>
-#include <type_traits>
 #include <vector>
 
 #include "nibble/models/parallel.h"
@@ -228,7 +227,6 @@ namespace {
 
 constexpr double kDoubleExact = 0x1p53;  // integers below this are exact doubles
 constexpr int kExponentLimit = 480;      // see the header comment
-constexpr int kMaxLanes = 64;            // 32-bit lanes of a 2048-bit vector, the widest
 
 // The scales of an operand as m * 2^e with m odd (ExactScale normalizes its mantissa to 24
 // bits; the trailing zeros go into e) and the element exponent folded into e; NaN and zero
@@ -444,7 +442,7 @@ std::optional<Matrix> source_gemm(const RowSource& a, const RowSource& b, int th
   const Kernel kernel = element_kernel(a.max_integer, b.max_integer, a.block);
   if (kernel == Kernel::kNone) return std::nullopt;
   const int lanes = HWY_DYNAMIC_DISPATCH(panel_lanes)(kernel);
-  if (lanes == 0 || lanes > kMaxLanes) return std::nullopt;
+  if (lanes == 0) return std::nullopt;
   return kernel == Kernel::kInt16 ? packed_gemm<std::int16_t, 2>(a, b, kernel, lanes, threads)
                                   : packed_gemm<double, 1>(a, b, kernel, lanes, threads);
 }

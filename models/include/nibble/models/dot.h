@@ -75,8 +75,8 @@ std::vector<float> golden_accumulator_trace(const ExactOperand& a, std::int64_t 
 
 // C[M, N] = A[M, K] * B[N, K]^T, each element a golden dot; `threads` = 0 uses every core.
 // The result does not depend on the thread count. With the FP32 accumulator, pairs whose
-// block partials provably fit a double exactly (every format pair but mxfp8_e5m2 x mxfp8_e5m2
-// and FP32 block scales wider than the bounds allow) run on SIMD kernels (models/src/gemm/).
+// block partials provably fit a double exactly (all but mxfp8_e5m2 x mxfp8_e5m2 or x E4M3,
+// and FP32 block scales) run on SIMD kernels (models/src/gemm/), bit for bit the same.
 Matrix golden_gemm(const QuantizedTensor& a, const QuantizedTensor& b,
                    Accumulator accumulator = Accumulator::kFp32, int threads = 0);
 // The same on operands decoded once, for callers that multiply one tensor many times.
