@@ -73,8 +73,9 @@ double double_fmas(const double* operands, std::int64_t rounds, double* sink) {
     s6 = hn::MulAdd(a, b, s6);
     s7 = hn::MulAdd(a, b, s7);
   }
-  hn::StoreU(hn::Add(hn::Add(hn::Add(s0, s1), hn::Add(s2, s3)), hn::Add(hn::Add(s4, s5), hn::Add(s6, s7))),
-             d, sink);
+  const auto sum = hn::Add(hn::Add(hn::Add(s0, s1), hn::Add(s2, s3)),
+                           hn::Add(hn::Add(s4, s5), hn::Add(s6, s7)));
+  hn::StoreU(sum, d, sink);
   return static_cast<double>(rounds) * 8 * static_cast<double>(hn::Lanes(d));
 }
 

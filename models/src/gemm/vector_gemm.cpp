@@ -201,11 +201,13 @@ void run_kernel(const Packed& p, Kernel kernel, int threads) {
     const std::int64_t end = std::min(p.m, first + kTaskRows);
     if (kernel == Kernel::kInt16) {
       for (std::int64_t i = first; i < end; i += kInt16TileRows) {
-        tile_of<kInt16TileRows>(end - i, [&](auto rows) { int16_tile<rows()>(p, i, panel); });
+        tile_of<kInt16TileRows>(
+            end - i, [&](auto rows) { int16_tile<decltype(rows)::value>(p, i, panel); });
       }
     } else {
       for (std::int64_t i = first; i < end; i += kDoubleTileRows) {
-        tile_of<kDoubleTileRows>(end - i, [&](auto rows) { double_tile<rows()>(p, i, panel); });
+        tile_of<kDoubleTileRows>(
+            end - i, [&](auto rows) { double_tile<decltype(rows)::value>(p, i, panel); });
       }
     }
   });
@@ -330,7 +332,8 @@ RowBuffers& row_buffers(size_t integers, size_t scales) {
 template <typename T>
 PackedOperand<T> pack_a(const RowSource& x, int stride, int threads) {
   PackedOperand<T> out;
-  out.elements = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(x.rows * x.blocks * stride));
+  out.elements =
+      std::make_unique_for_overwrite<T[]>(static_cast<size_t>(x.rows * x.blocks * stride));
   out.scales.resize(static_cast<size_t>(x.rows * x.blocks));
   out.nan_rows.resize(static_cast<size_t>(x.rows));
   std::vector<ScaleRange> ranges(static_cast<size_t>(x.rows));
@@ -388,7 +391,9 @@ PackedOperand<T> pack_b(const RowSource& x, int stride, int lanes, int threads) 
       for (int t = 0; t < stride; t += kGroup) {
         for (std::int64_t lane = 0; lane < lanes; ++lane, dst += kGroup) {
           const std::int64_t* in = rows.integers.data() + lane * x.padded + k * x.block;
-          for (int g = 0; g < kGroup; ++g) dst[g] = t + g < x.block ? static_cast<T>(in[t + g]) : T{0};
+          for (int g = 0; g < kGroup; ++g) {
+            dst[g] = t + g < x.block ? static_cast<T>(in[t + g]) : T{0};
+          }
         }
       }
       for (std::int64_t lane = 0; lane < lanes; ++lane) {
