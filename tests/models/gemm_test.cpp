@@ -7,7 +7,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
+#include <limits>
 #include <map>
 #include <random>
 #include <string>
