@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "gemm/vector_gemm.h"
 #include "nibble/models/error.h"
 #include "nibble/models/parallel.h"
 
@@ -192,7 +193,7 @@ float dispatch_dot(const ExactOperand& a, std::int64_t ra, const ExactOperand& b
 
 }  // namespace
 
-ExactOperand::ExactOperand(const QuantizedTensor& q)
+ExactOperand::ExactOperand(const QuantizedTensor& q, int threads)
     : rows_(q.rows),
       cols_(q.cols),
       padded_(q.padded_cols()),
@@ -204,16 +205,28 @@ ExactOperand::ExactOperand(const QuantizedTensor& q)
   if (!q.format->supports_dot()) {
     throw Error("format '" + q.format->info().name + "' is not supported by the golden dot");
   }
-  std::vector<std::int64_t> integers(static_cast<size_t>(rows_ * padded_));
-  scales_.resize(static_cast<size_t>(rows_ * blocks_));
-  for (std::int64_t r = 0; r < rows_; ++r) {
-    q.format->exact_row(q, r, {integers.data() + r * padded_, scales_.data() + r * blocks_});
-  }
-  if (max_integer_ <= std::numeric_limits<std::int32_t>::max()) {
-    narrow_.assign(integers.begin(), integers.end());
+  const bool narrow = max_integer_ <= std::numeric_limits<std::int32_t>::max();
+  const auto count = static_cast<size_t>(rows_ * padded_);
+  if (narrow) {
+    narrow_.resize(count);
   } else {
-    wide_ = std::move(integers);
+    wide_.resize(count);
   }
+  scales_.resize(static_cast<size_t>(rows_ * blocks_));
+  // A narrow row goes through one row of int64 (what exact_row writes), not a whole int64 copy
+  // of the tensor: decoding costs about as much as the GEMM's multiply-adds at M = 64.
+  parallel_for(rows_, threads, [&](std::int64_t r) {
+    ExactScale* scales = scales_.data() + r * blocks_;
+    if (!narrow) {
+      q.format->exact_row(q, r, {wide_.data() + r * padded_, scales});
+      return;
+    }
+    thread_local std::vector<std::int64_t> row;
+    row.resize(static_cast<size_t>(padded_));
+    q.format->exact_row(q, r, {row.data(), scales});
+    std::transform(row.begin(), row.end(), narrow_.begin() + r * padded_,
+                   [](std::int64_t v) { return static_cast<std::int32_t>(v); });
+  });
 }
 
 void ExactOperand::widen() {
@@ -263,19 +276,48 @@ void prepare_dot_pair(ExactOperand& a, ExactOperand& b) {
   }
 }
 
-Matrix golden_gemm(const QuantizedTensor& a, const QuantizedTensor& b, Accumulator accumulator,
-                   int threads) {
-  ExactOperand ea(a), eb(b);
-  prepare_dot_pair(ea, eb);
-  const SumKind kind = sum_kind(ea, eb);
-  Matrix c(ea.rows(), eb.rows());
+namespace gemm {
+
+Matrix scalar_golden_gemm(const ExactOperand& a, const ExactOperand& b, Accumulator accumulator,
+                          int threads) {
+  check_pair(a, b);
+  const SumKind kind = sum_kind(a, b);
+  if (kind == SumKind::kInt128 && (!a.wide() || !b.wide())) {
+    ExactOperand wa = a, wb = b;
+    prepare_dot_pair(wa, wb);
+    return scalar_golden_gemm(wa, wb, accumulator, threads);
+  }
+  Matrix c(a.rows(), b.rows());
   // Rows of C are handed out one at a time; each element is computed by one thread in K order,
   // so the result is the same for every thread count.
   parallel_for(c.rows, threads, [&](std::int64_t i) {
     float* out = c.row(i);
-    for (std::int64_t j = 0; j < c.cols; ++j) out[j] = dispatch_dot(ea, i, eb, j, kind, accumulator);
+    for (std::int64_t j = 0; j < c.cols; ++j) out[j] = dispatch_dot(a, i, b, j, kind, accumulator);
   });
   return c;
+}
+
+}  // namespace gemm
+
+Matrix golden_gemm(const ExactOperand& a, const ExactOperand& b, Accumulator accumulator,
+                   int threads) {
+  check_pair(a, b);
+  if (accumulator == Accumulator::kFp32) {
+    if (auto c = gemm::vector_golden_gemm(a, b, threads)) return std::move(*c);
+  }
+  return gemm::scalar_golden_gemm(a, b, accumulator, threads);
+}
+
+Matrix golden_gemm(const QuantizedTensor& a, const QuantizedTensor& b, Accumulator accumulator,
+                   int threads) {
+  // Pairs the vector path cannot take, malformed ones included, go to the scalar path, whose
+  // checks report the errors.
+  if (accumulator == Accumulator::kFp32 && a.format->supports_dot() &&
+      b.format->supports_dot() && a.cols == b.cols && a.block == b.block) {
+    if (auto c = gemm::vector_golden_gemm(a, b, threads)) return std::move(*c);
+  }
+  return gemm::scalar_golden_gemm(ExactOperand(a, threads), ExactOperand(b, threads), accumulator,
+                                  threads);
 }
 
 }  // namespace nibble

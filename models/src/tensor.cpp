@@ -6,15 +6,6 @@ std::size_t QuantizedTensor::storage_bytes() const {
   return elements.size() + scales.size() + aux.size() + (tensor_scale != 1.0f ? 4 : 0);
 }
 
-std::uint32_t unpack_code(const std::uint8_t* stream, std::int64_t index, int bits) {
-  const std::int64_t bit = index * bits;
-  const std::uint8_t* p = stream + bit / 8;
-  const int shift = static_cast<int>(bit % 8);
-  std::uint32_t window = 0;
-  for (int i = 0, n = (shift + bits + 7) / 8; i < n; ++i) window |= std::uint32_t{p[i]} << (8 * i);
-  return (window >> shift) & ((1u << bits) - 1);
-}
-
 void pack_code(std::uint8_t* stream, std::int64_t index, int bits, std::uint32_t code) {
   const std::int64_t bit = index * bits;
   std::uint8_t* p = stream + bit / 8;

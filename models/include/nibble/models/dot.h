@@ -30,7 +30,8 @@ float round_to_fp32(__int128 value, int exponent);
 // A quantized tensor decoded once into its exact integers and block scales, for many dots.
 class ExactOperand {
  public:
-  explicit ExactOperand(const QuantizedTensor& q);
+  // Decodes the rows on `threads` threads (0: every core).
+  explicit ExactOperand(const QuantizedTensor& q, int threads = 1);
 
   std::int64_t rows() const { return rows_; }
   std::int64_t cols() const { return cols_; }
@@ -73,8 +74,13 @@ std::vector<float> golden_accumulator_trace(const ExactOperand& a, std::int64_t 
                                             const ExactOperand& b, std::int64_t row_b);
 
 // C[M, N] = A[M, K] * B[N, K]^T, each element a golden dot; `threads` = 0 uses every core.
-// The result does not depend on the thread count.
+// The result does not depend on the thread count. With the FP32 accumulator, pairs whose
+// block partials provably fit a double exactly (all but mxfp8_e5m2 x mxfp8_e5m2 or x E4M3,
+// and FP32 block scales) run on SIMD kernels (models/src/gemm/), bit for bit the same.
 Matrix golden_gemm(const QuantizedTensor& a, const QuantizedTensor& b,
+                   Accumulator accumulator = Accumulator::kFp32, int threads = 0);
+// The same on operands decoded once, for callers that multiply one tensor many times.
+Matrix golden_gemm(const ExactOperand& a, const ExactOperand& b,
                    Accumulator accumulator = Accumulator::kFp32, int threads = 0);
 
 }  // namespace nibble

@@ -80,8 +80,19 @@ struct QuantizedTensor {
   std::size_t storage_bytes() const;
 };
 
-// Reads and writes codes of `bits` (1..16) width in an LSB-first packed byte stream.
-std::uint32_t unpack_code(const std::uint8_t* stream, std::int64_t index, int bits);
+// Reads and writes codes of `bits` (1..16) width in an LSB-first packed byte stream. Reading
+// is inline, with 4- and 8-bit shortcuts: the formats' exact_row loops (the golden GEMM's
+// decoding) call it for every element.
+inline std::uint32_t unpack_code(const std::uint8_t* stream, std::int64_t index, int bits) {
+  if (bits == 4) return (stream[index / 2] >> (index % 2 * 4)) & 0xFu;
+  if (bits == 8) return stream[index];
+  const std::int64_t bit = index * bits;
+  const std::uint8_t* p = stream + bit / 8;
+  const int shift = static_cast<int>(bit % 8);
+  std::uint32_t window = 0;
+  for (int i = 0, n = (shift + bits + 7) / 8; i < n; ++i) window |= std::uint32_t{p[i]} << (8 * i);
+  return (window >> shift) & ((1u << bits) - 1);
+}
 void pack_code(std::uint8_t* stream, std::int64_t index, int bits, std::uint32_t code);
 // Packs n one-byte codes starting at element `first`; fast (and inline, so the quantizers'
 // loops vectorize it) for 4- and 8-bit codes.
