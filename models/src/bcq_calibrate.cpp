@@ -137,21 +137,18 @@ CalibrationResult calibrate_bcq(const BcqParams& p, const std::vector<MatrixView
   const int nc = p.codebooks, levels = p.entries();
 
   CalibrationResult result{initial_codebooks(p, y, blocks), {}};
-  std::vector<int> assignment(static_cast<size_t>(blocks));
+  std::vector<std::uint8_t> assignment(static_cast<size_t>(blocks));
 
   // (i) Assignment: every block to its least-error codebook. Returns the total error.
   const auto assign = [&](const Codebooks& books) {
     const BcqEncoder encoder(p, books);
     std::vector<double> chunk_error(static_cast<size_t>(chunks), 0.0);
     for_chunks(blocks, threads, [&](std::int64_t first, std::int64_t last, std::int64_t chunk) {
-      std::uint8_t indices[32];
-      double e = 0;
-      for (std::int64_t b = first; b < last; ++b) {
-        float error = 0;
-        assignment[b] = encoder.encode_block(y.data() + b * p.block, p.block, indices, &error);
-        e += error;
-      }
-      chunk_error[chunk] = e;
+      std::vector<std::uint8_t> indices(static_cast<size_t>((last - first) * p.block));
+      std::vector<float> errors(static_cast<size_t>(last - first));
+      encoder.encode_blocks(y.data() + first * p.block, 1.0f, last - first, assignment.data() + first,
+                            indices.data(), errors.data());
+      chunk_error[chunk] = std::accumulate(errors.begin(), errors.end(), 0.0);
     });
     return std::accumulate(chunk_error.begin(), chunk_error.end(), 0.0);
   };
@@ -167,17 +164,18 @@ CalibrationResult calibrate_bcq(const BcqParams& p, const std::vector<MatrixView
     for_chunks(blocks, threads, [&](std::int64_t first, std::int64_t last, std::int64_t chunk) {
       Stats s{std::vector<double>(nc, 0.0), std::vector<double>(static_cast<size_t>(nc) * levels, 0.0),
               std::vector<std::int64_t>(static_cast<size_t>(nc) * levels, 0)};
-      float errors[64];
       for (std::int64_t b = first; b < last; ++b) {
         const float* v = y.data() + b * p.block;
         const int c = assignment[b];
-        encoder.block_errors(v, p.block, errors);
-        s.error[c] += errors[c];
+        float error = 0;  // FP32 in scalar order, as the encoder sums it
         for (int i = 0; i < p.block; ++i) {
+          const float diff = v[i] - encoder.encoded_value(c, v[i]);
+          error += diff * diff;
           const int k = encoder.nearest(c, v[i]);
           s.sum[static_cast<size_t>(c) * levels + k] += v[i];
           ++s.count[static_cast<size_t>(c) * levels + k];
         }
+        s.error[c] += error;
       }
       per_chunk[chunk] = std::move(s);
     });
@@ -193,9 +191,10 @@ CalibrationResult calibrate_bcq(const BcqParams& p, const std::vector<MatrixView
     return total;
   };
 
+  // assign() leaves `assignment` for the codebooks it was given: each iteration starts from
+  // the assignment to result.codebooks.
   result.mse.push_back(assign(result.codebooks) / scalars);
   for (int iteration = 0; iteration < options.max_iterations; ++iteration) {
-    assign(result.codebooks);
     const Stats old_stats = statistics(result.codebooks);
     // (ii) Centroid update per codebook, on the grid.
     Codebooks updated = result.codebooks;
