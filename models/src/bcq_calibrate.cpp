@@ -164,18 +164,15 @@ CalibrationResult calibrate_bcq(const BcqParams& p, const std::vector<MatrixView
     for_chunks(blocks, threads, [&](std::int64_t first, std::int64_t last, std::int64_t chunk) {
       Stats s{std::vector<double>(nc, 0.0), std::vector<double>(static_cast<size_t>(nc) * levels, 0.0),
               std::vector<std::int64_t>(static_cast<size_t>(nc) * levels, 0)};
+      std::uint8_t nearest[32];
       for (std::int64_t b = first; b < last; ++b) {
         const float* v = y.data() + b * p.block;
         const int c = assignment[b];
-        float error = 0;  // FP32 in scalar order, as the encoder sums it
+        s.error[c] += encoder.block_statistics(c, v, nearest);
         for (int i = 0; i < p.block; ++i) {
-          const float diff = v[i] - encoder.encoded_value(c, v[i]);
-          error += diff * diff;
-          const int k = encoder.nearest(c, v[i]);
-          s.sum[static_cast<size_t>(c) * levels + k] += v[i];
-          ++s.count[static_cast<size_t>(c) * levels + k];
+          s.sum[static_cast<size_t>(c) * levels + nearest[i]] += v[i];
+          ++s.count[static_cast<size_t>(c) * levels + nearest[i]];
         }
-        s.error[c] += error;
       }
       per_chunk[chunk] = std::move(s);
     });

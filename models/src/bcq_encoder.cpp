@@ -126,19 +126,28 @@ int BcqEncoder::scan_nearest(int book, float y) const {
   return best;
 }
 
-int BcqEncoder::nearest(int book, float y) const {
-  if (!integer_) return scan_nearest(book, y);
-  // The cell's entry is exactly the nearest, so its rounded distance is the least; the scan
-  // ends on the last entry at that rounded distance, and those follow it in sorted order.
+float BcqEncoder::block_statistics(int book, const float* y, std::uint8_t* nearest) const {
   const float* e = books_.book(book);
-  int k = table_.indices[static_cast<size_t>(table_.cell(y)) * table_.stride + book];
-  while (k + 1 < books_.entries && std::fabs(y - e[k + 1]) <= std::fabs(y - e[k])) ++k;
-  return k;
-}
-
-float BcqEncoder::encoded_value(int book, float y) const {
-  if (!integer_) return books_.book(book)[scan_nearest(book, y)];
-  return table_.values[static_cast<size_t>(table_.cell(y)) * table_.stride + book];
+  float error = 0;
+  for (int i = 0; i < block_; ++i) {
+    int k;
+    float value;
+    if (integer_) {
+      const size_t at = static_cast<size_t>(table_.cell(y[i])) * table_.stride + book;
+      value = table_.values[at];
+      // The cell's entry is exactly the nearest, so its rounded distance is the least; the
+      // scan ends on the last entry at that rounded distance, and those follow it in order.
+      k = table_.indices[at];
+      while (k + 1 < books_.entries && std::fabs(y[i] - e[k + 1]) <= std::fabs(y[i] - e[k])) ++k;
+    } else {
+      k = scan_nearest(book, y[i]);
+      value = e[k];
+    }
+    const float diff = y[i] - value;
+    error += diff * diff;
+    nearest[i] = static_cast<std::uint8_t>(k);
+  }
+  return error;
 }
 
 void BcqEncoder::encode_blocks(const float* x, float divisor, std::int64_t blocks,

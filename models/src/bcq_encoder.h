@@ -63,12 +63,12 @@ class BcqEncoder {
   // errors, when given, receives each block's squared error under its codebook.
   void encode_blocks(const float* x, float divisor, std::int64_t blocks, std::uint8_t* books,
                      std::uint8_t* indices, float* errors = nullptr) const;
-  // The index of the entry of `book` nearest to y by |y - entry| in FP32 (ties: the larger
-  // entry), as a linear scan over the entries finds it.
-  int nearest(int book, float y) const;
-  // The entry encode_blocks gives y in `book` (the exactly nearest, ties to the larger one;
-  // nearest() can differ from it where FP32 rounding of |y - entry| makes a false tie).
-  float encoded_value(int book, float y) const;
+  // One block under one codebook, for the centroid statistics: returns the squared error as
+  // encode_blocks sums it, and writes the index of the entry of `book` nearest to each scalar
+  // by |y - entry| in FP32 (ties: the larger entry), as a linear scan over the entries finds
+  // it. (The encoded entry is the exactly nearest one; the two differ where FP32 rounding of
+  // |y - entry| makes a false tie.)
+  float block_statistics(int book, const float* y, std::uint8_t* nearest) const;
 
  private:
   int scan_nearest(int book, float y) const;

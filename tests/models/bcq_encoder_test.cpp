@@ -6,6 +6,7 @@
 #include <functional>
 #include <random>
 
+#include "bcq_encoder.h"  // white-box: the centroid statistics
 #include "nibble/models/bcq.h"
 #include "nibble/models/scale.h"
 #include "nibble/models/simd.h"
@@ -167,6 +168,46 @@ TEST(BcqEncoder, CalibrationIsTheSameOnEverySimdTarget) {
     EXPECT_EQ(r.codebooks.values, results.front().codebooks.values);
     EXPECT_EQ(r.mse, results.front().mse);
   }
+}
+
+// Calibration's statistics: the nearest entry by a linear scan over FP32 distances (ties to
+// the larger entry), and the error of the entries the encoder picks. Scalars next to the
+// midpoints between entries far apart, where FP32 rounds both distances to one value (a false
+// tie that the scan resolves to the larger entry and the encoder, exactly, does not).
+TEST(BcqEncoder, CentroidStatisticsFollowTheLinearScan) {
+  const BcqParams p = parse_bcq_params("bcq:nc=2:b=2:lb=4:la=8:scale=fp32");
+  const Codebooks books{2, 4, {-31, -30, 29, 31, -3, -3, 2, 31}};
+  const BcqEncoder encoder(p, books);
+  std::vector<float> y;
+  for (const float mid : {-0.5f, 0.0f, 1.0f, -30.5f, -0.5f, 16.5f, 30.0f}) {
+    for (float v = std::nextafter(mid, -INFINITY), i = 0; i < 5; ++i, v = std::nextafter(v, INFINITY)) y.push_back(v);
+  }
+  y.resize((y.size() + 3) / 4 * 4, 0.25f);
+  bool false_tie = false;
+  for (size_t b = 0; b < y.size(); b += 4) {
+    for (int c = 0; c < 2; ++c) {
+      std::uint8_t nearest[4];
+      const float error = encoder.block_statistics(c, y.data() + b, nearest);
+      float expected_error = 0;
+      for (int i = 0; i < 4; ++i) {
+        const float* e = books.book(c);
+        int scan = 0;
+        for (int k = 1; k < 4; ++k) {
+          if (std::fabs(y[b + i] - e[k]) <= std::fabs(y[b + i] - e[scan])) scan = k;
+        }
+        EXPECT_EQ(nearest[i], scan) << y[b + i];
+        int exact = 0;  // nearest in exact arithmetic (double holds these differences), ties up
+        for (int k = 1; k < 4; ++k) {
+          if (std::fabs(double{y[b + i]} - e[k]) <= std::fabs(double{y[b + i]} - e[exact])) exact = k;
+        }
+        false_tie = false_tie || exact != scan;
+        const float d = y[b + i] - e[exact];
+        expected_error += d * d;
+      }
+      EXPECT_EQ(error, expected_error);
+    }
+  }
+  EXPECT_TRUE(false_tie);  // the case the scan and the encoder tell apart is exercised
 }
 
 }  // namespace
