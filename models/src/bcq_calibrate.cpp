@@ -56,6 +56,27 @@ float round_entry(double v, const BcqParams& p) {
   return static_cast<float>(p.float_entries ? clamped : std::nearbyint(clamped));
 }
 
+// Sorts ascending by value, as std::sort would, in linear time: LSD radix sort on the float
+// bits mapped to unsigned order. Values comparing equal are equal bit for bit, but for -0
+// and +0, which share one key (so their order is the input's, the sort being stable). The
+// values are finite: calibration samples skip non-finite arrays.
+void sort_values(std::vector<float>& values) {
+  const auto key = [](float v) {
+    const std::uint32_t b = v == 0 ? 0x80000000u : float_bits(v);
+    return b & 0x80000000u ? ~b : b | 0x80000000u;
+  };
+  std::vector<float> buffer(values.size());
+  constexpr int kBits = 11, kPasses = 3;  // 33 >= 32 bits
+  for (int pass = 0; pass < kPasses; ++pass) {
+    const int shift = pass * kBits;
+    std::vector<size_t> start((1u << kBits) + 1, 0);
+    for (const float v : values) ++start[((key(v) >> shift) & ((1u << kBits) - 1)) + 1];
+    for (size_t d = 1; d < start.size(); ++d) start[d] += start[d - 1];
+    for (const float v : values) buffer[start[(key(v) >> shift) & ((1u << kBits) - 1)]++] = v;
+    values.swap(buffer);
+  }
+}
+
 // A 2^b-level Lloyd-Max quantizer of `values` (sorted), started from quantiles.
 std::vector<float> lloyd_max(const std::vector<float>& values, const BcqParams& p) {
   const int levels = p.entries();
@@ -72,10 +93,12 @@ std::vector<float> lloyd_max(const std::vector<float>& values, const BcqParams& 
       sum[k] += v;
       ++count[k];
     }
+    const std::vector<double> previous = entries;
     for (int j = 0; j < levels; ++j) {
       if (count[j]) entries[j] = sum[j] / static_cast<double>(count[j]);
     }
     std::sort(entries.begin(), entries.end());
+    if (entries == previous) break;  // a fixed point: every further iteration repeats this one
   }
   std::vector<float> rounded(static_cast<size_t>(levels));
   for (int j = 0; j < levels; ++j) rounded[j] = round_entry(entries[j], p);
@@ -83,7 +106,7 @@ std::vector<float> lloyd_max(const std::vector<float>& values, const BcqParams& 
   return rounded;
 }
 
-Codebooks initial_codebooks(const BcqParams& p, const std::vector<float>& y, std::int64_t blocks) {
+Codebooks initial_codebooks(const BcqParams& p, const std::vector<float>& y, std::int64_t blocks, int threads) {
   // Rank blocks by their amax in the scaled domain and give each of N_c equal groups the
   // Lloyd-Max quantizer of its scalars.
   std::vector<std::pair<float, std::int64_t>> ranked(static_cast<size_t>(blocks));
@@ -94,18 +117,18 @@ Codebooks initial_codebooks(const BcqParams& p, const std::vector<float>& y, std
   }
   std::sort(ranked.begin(), ranked.end());
   Codebooks books = default_codebooks(p);
-  for (int c = 0; c < p.codebooks; ++c) {
+  parallel_for(p.codebooks, threads, [&](std::int64_t c) {
     const std::int64_t first = blocks * c / p.codebooks, last = blocks * (c + 1) / p.codebooks;
     std::vector<float> values;
     for (std::int64_t i = first; i < last; ++i) {
       const float* v = y.data() + ranked[i].second * p.block;
       values.insert(values.end(), v, v + p.block);
     }
-    if (values.size() < static_cast<size_t>(p.entries())) continue;  // keep the default
-    std::sort(values.begin(), values.end());
+    if (values.size() < static_cast<size_t>(p.entries())) return;  // keep the default
+    sort_values(values);
     const std::vector<float> entries = lloyd_max(values, p);
-    std::copy(entries.begin(), entries.end(), books.values.begin() + static_cast<std::ptrdiff_t>(c) * p.entries());
-  }
+    std::copy(entries.begin(), entries.end(), books.values.begin() + c * p.entries());
+  });
   return books;
 }
 
@@ -136,7 +159,7 @@ CalibrationResult calibrate_bcq(const BcqParams& p, const std::vector<MatrixView
   const double scalars = static_cast<double>(y.size());
   const int nc = p.codebooks, levels = p.entries();
 
-  CalibrationResult result{initial_codebooks(p, y, blocks), {}};
+  CalibrationResult result{initial_codebooks(p, y, blocks, threads), {}};
   std::vector<std::uint8_t> assignment(static_cast<size_t>(blocks));
 
   // (i) Assignment: every block to its least-error codebook. Returns the total error.

@@ -185,14 +185,15 @@ class BcqFormat final : public BlockFormat {
 
   void dequantize(const QuantizedTensor& q, float* out) const override {
     std::vector<float> entries(static_cast<size_t>(q.padded_cols()));
-    std::vector<ExactScale> scales(static_cast<size_t>(q.blocks_per_row()));
     for (std::int64_t r = 0; r < q.rows; ++r) {
       row_entries(q, r, entries.data());
-      for (std::int64_t c = 0; c < q.cols; ++c) {
-        const std::uint32_t code =
-            load_scale(q.scales.data() + (r * q.blocks_per_row() + c / q.block) * q.scale_bytes, q.scale_bytes);
+      for (std::int64_t a = 0; a < q.blocks_per_row(); ++a) {
+        const float scale = scale_.decode(
+            load_scale(q.scales.data() + (r * q.blocks_per_row() + a) * q.scale_bytes, q.scale_bytes));
         // entry x scale is exact in FP32 for integer entries; then one rounding by g.
-        out[r * q.cols + c] = entries[c] * scale_.decode(code) * q.tensor_scale;
+        for (std::int64_t c = a * q.block; c < std::min(q.cols, (a + 1) * q.block); ++c) {
+          out[r * q.cols + c] = entries[c] * scale * q.tensor_scale;
+        }
       }
     }
   }
@@ -222,14 +223,16 @@ class BcqFormat final : public BlockFormat {
  private:
   void row_entries(const QuantizedTensor& q, std::int64_t r, float* entries) const {
     const std::uint8_t* codes = q.row_elements(r);
+    const int bits = params_.index_bits;
     for (std::int64_t a = 0; a < q.blocks_per_row(); ++a) {
       const std::uint8_t* selectors = q.aux.data() + (r * q.blocks_per_row() + a) * q.aux_bytes;
-      for (int i = 0; i < params_.array; ++i) {
-        const std::int64_t c = a * params_.array + i;
-        const int book = params_.selector_bits()
-                             ? static_cast<int>(unpack_code(selectors, i / params_.block, params_.selector_bits()))
-                             : 0;
-        entries[c] = books_.book(book)[unpack_code(codes, c, params_.index_bits)];
+      for (int b = 0; b < params_.array / params_.block; ++b) {
+        const float* book = books_.book(
+            params_.selector_bits() ? static_cast<int>(unpack_code(selectors, b, params_.selector_bits())) : 0);
+        const std::int64_t first = a * params_.array + b * params_.block;
+        for (std::int64_t c = first; c < first + params_.block; ++c) {
+          entries[c] = book[bits == 4 ? (codes[c / 2] >> (4 * (c % 2))) & 0xF : unpack_code(codes, c, bits)];
+        }
       }
     }
   }
