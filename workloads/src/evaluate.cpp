@@ -104,29 +104,37 @@ std::vector<EvalRow> evaluate_tensors(const std::vector<std::string>& format_nam
   return rows;
 }
 
-std::vector<EvalRow> evaluate(const EvalRequest& request,
-                              const std::function<void(int, int)>& progress) {
-  std::vector<NamedTensor> tensors;
-  std::vector<Matrix> held_out;
-  // BCQ: universal codebooks from held-out tensors (another seed) of every distribution.
-  const std::uint64_t calibration_seed = request.seed + kCalibrationSeedOffset;
+SyntheticSet synthetic_set(const EvalRequest& request) {
+  SyntheticSet set;
+  set.calibration_seed = request.seed + kCalibrationSeedOffset;
   for (const auto& dist : request.distributions) synthetic_tensor(dist, 1, 1, 0);  // names, in order
   const auto count = static_cast<std::int64_t>(request.distributions.size());
-  tensors.resize(static_cast<size_t>(count));
-  held_out.resize(static_cast<size_t>(count));
+  set.tensors.resize(static_cast<size_t>(count));
+  set.held_out.resize(static_cast<size_t>(count));
   parallel_for(2 * count, request.threads, [&](std::int64_t task) {
     const auto d = static_cast<size_t>(task % count);
     const std::string& dist = request.distributions[d];
     if (task < count) {
-      tensors[d] = {dist, synthetic_tensor(dist, request.rows, request.cols, request.seed)};
+      set.tensors[d] = {dist, synthetic_tensor(dist, request.rows, request.cols, request.seed)};
     } else {
-      held_out[d] = synthetic_tensor(dist, std::min<std::int64_t>(request.rows, 128), request.cols, calibration_seed);
+      set.held_out[d] = synthetic_tensor(dist, std::min<std::int64_t>(request.rows, 128), request.cols,
+                                         set.calibration_seed);
     }
   });
-  const std::vector<MatrixView> calibration(held_out.begin(), held_out.end());
-  return evaluate_tensors(request.formats, tensors, calibration,
-                          "held-out tensors (seed " + std::to_string(calibration_seed) + ")",
-                          calibration_seed, request.threads, progress);
+  return set;
+}
+
+std::vector<EvalRow> evaluate(const EvalRequest& request, const SyntheticSet& set,
+                              const std::function<void(int, int)>& progress) {
+  const std::vector<MatrixView> calibration(set.held_out.begin(), set.held_out.end());
+  return evaluate_tensors(request.formats, set.tensors, calibration,
+                          "held-out tensors (seed " + std::to_string(set.calibration_seed) + ")",
+                          set.calibration_seed, request.threads, progress);
+}
+
+std::vector<EvalRow> evaluate(const EvalRequest& request,
+                              const std::function<void(int, int)>& progress) {
+  return evaluate(request, synthetic_set(request), progress);
 }
 
 }  // namespace nibble
