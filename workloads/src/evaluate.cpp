@@ -16,15 +16,19 @@ QuantError quant_error(const Matrix& original, const Matrix& dequantized) {
   if (original.rows != dequantized.rows || original.cols != dequantized.cols) {
     throw Error("quant_error: shapes differ");
   }
-  double signal = 0, noise = 0, max_abs = 0;
+  double signal = 0, noise = 0, max_abs = 0, last_nan = 0;
+  bool nan = false;
   for (size_t i = 0; i < original.data.size(); ++i) {
     const double x = original.data[i];
     const double e = x - static_cast<double>(dequantized.data[i]);
     signal += x * x;
     noise += e * e;
-    max_abs = std::max(max_abs, std::fabs(e));
-    if (std::isnan(e)) max_abs = e;
+    const double a = std::fabs(e);
+    max_abs = a > max_abs ? a : max_abs;  // branch-free; a NaN error is reported as itself
+    nan = nan || e != e;
+    last_nan = e != e ? e : last_nan;
   }
+  if (nan) max_abs = last_nan;
   QuantError r;
   r.mse = noise / static_cast<double>(original.data.size());
   r.max_abs_error = max_abs;
