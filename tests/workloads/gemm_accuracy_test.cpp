@@ -1,7 +1,11 @@
 // GEMM-output SNR through OpenBLAS, bounded against the golden GEMM; KV formats on attention.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 
 #include "expect_error.h"
 #include "nibble/models/blas.h"
@@ -17,6 +21,19 @@ namespace nibble {
 namespace {
 
 const std::string kLm = NIBBLE_SOURCE_DIR "/../shared/lm/";
+
+void write_raw(const std::string& path, const Matrix& m) {
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(m.data.data()), static_cast<std::streamsize>(m.data.size() * sizeof(float)));
+}
+
+std::vector<double> read_raw_f64(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  std::vector<double> v(static_cast<size_t>(in.tellg()) / sizeof(double));
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(double)));
+  return v;
+}
 
 // Both products approximate the exact dot of the dequantized operands: OpenBLAS's FP32 sum of
 // K products within K u sum|x_i w_i| (u = 2^-24, a standard bound for any summation order),
@@ -80,6 +97,44 @@ TEST(GemmAccuracy, BlasAndGoldenEnginesAgreeOnARealModel) {
   }
   expect_error([&] { gemm_error(a.attention_input, l.wq, nullptr, make_format("mxfp4").get(), nullptr, GemmEngine::kGolden); },
                {"golden GEMM needs both operands quantized"});
+}
+
+// Against the independent NumPy quantizers of tests/reference/formats_reference.py: Y = dq(X)
+// dq(W)^T and A = |dq(X)| |dq(W)|^T in float64 (each product of FP32 values exact, the sum
+// within K 2^-53 A). OpenBLAS's FP32 sum is within K 2^-24 A of the exact product, the golden
+// GEMM within (blocks + 1) 2^-24 A; the float64 sum adds its K 2^-53 A to each bound.
+TEST(GemmAccuracy, BothEnginesMatchTheNumpyReferenceOnARealModel) {
+  const Llama2cCheckpoint checkpoint(kLm + "babyllama-361.bin");
+  const Tokenizer tokenizer(kLm + "tokenizer-361.bin", checkpoint.config().vocab_size);
+  std::vector<LayerActivations> layers;
+  LlamaModel(checkpoint, {}).forward(tokenizer.encode("The cat sat on the warm mat and purred.", true), &layers);
+  const Matrix x = layers[1].ffn_hidden, w = fake_quantize(nullptr, checkpoint.layer(1).w2);  // K = 352
+  const std::string dir = std::filesystem::temp_directory_path() / ("nibble_gemm_reference_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  write_raw(dir + "/x.f32", x);
+  write_raw(dir + "/w.f32", w);
+  const double k = static_cast<double>(x.cols);
+  for (const char* name : {"mxfp4", "nvfp4", "int4_g128", "mxint8", "nvint4"}) {
+    SCOPED_TRACE(name);
+    const std::string out = dir + "/" + name + ".f64";
+    const std::string command = std::string(NIBBLE_PYTHON) + " " NIBBLE_SOURCE_DIR "/tests/reference/formats_reference.py gemm " +
+                                name + " " + std::to_string(x.rows) + " " + std::to_string(w.rows) + " " +
+                                std::to_string(x.cols) + " " + dir + "/x.f32 " + dir + "/w.f32 " + out;
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    const std::vector<double> reference = read_raw_f64(out);
+    const auto cells = static_cast<size_t>(x.rows * w.rows);
+    ASSERT_EQ(reference.size(), 2 * cells);
+    const auto format = make_format(name);
+    const double blocks = std::ceil(k / format->info().block);
+    const Matrix blas = quantized_product(x, w, format.get(), format.get(), GemmEngine::kBlas);
+    const Matrix golden = quantized_product(x, w, format.get(), format.get(), GemmEngine::kGolden);
+    for (size_t i = 0; i < cells; ++i) {
+      const double magnitude = reference[cells + i], f64_sum = k * std::ldexp(magnitude, -53);
+      EXPECT_LE(std::fabs(blas.data[i] - reference[i]), k * std::ldexp(magnitude, -24) + f64_sum) << i;
+      EXPECT_LE(std::fabs(golden.data[i] - reference[i]), (blocks + 1) * std::ldexp(magnitude, -24) + f64_sum) << i;
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(GemmAccuracy, SnrOrdersFormatsAndFp32IsNearlyExact) {
