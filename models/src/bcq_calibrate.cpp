@@ -56,6 +56,27 @@ float round_entry(double v, const BcqParams& p) {
   return static_cast<float>(p.float_entries ? clamped : std::nearbyint(clamped));
 }
 
+// Sorts ascending by value, as std::sort would, in linear time: LSD radix sort on the float
+// bits mapped to unsigned order. Values comparing equal are equal bit for bit, but for -0
+// and +0, which share one key (so their order is the input's, the sort being stable). The
+// values are finite: calibration samples skip non-finite arrays.
+void sort_values(std::vector<float>& values) {
+  const auto key = [](float v) {
+    const std::uint32_t b = v == 0 ? 0x80000000u : float_bits(v);
+    return b & 0x80000000u ? ~b : b | 0x80000000u;
+  };
+  std::vector<float> buffer(values.size());
+  constexpr int kBits = 11, kPasses = 3;  // 33 >= 32 bits
+  for (int pass = 0; pass < kPasses; ++pass) {
+    const int shift = pass * kBits;
+    std::vector<size_t> start((1u << kBits) + 1, 0);
+    for (const float v : values) ++start[((key(v) >> shift) & ((1u << kBits) - 1)) + 1];
+    for (size_t d = 1; d < start.size(); ++d) start[d] += start[d - 1];
+    for (const float v : values) buffer[start[(key(v) >> shift) & ((1u << kBits) - 1)]++] = v;
+    values.swap(buffer);
+  }
+}
+
 // A 2^b-level Lloyd-Max quantizer of `values` (sorted), started from quantiles.
 std::vector<float> lloyd_max(const std::vector<float>& values, const BcqParams& p) {
   const int levels = p.entries();
@@ -72,10 +93,12 @@ std::vector<float> lloyd_max(const std::vector<float>& values, const BcqParams& 
       sum[k] += v;
       ++count[k];
     }
+    const std::vector<double> previous = entries;
     for (int j = 0; j < levels; ++j) {
       if (count[j]) entries[j] = sum[j] / static_cast<double>(count[j]);
     }
     std::sort(entries.begin(), entries.end());
+    if (entries == previous) break;  // a fixed point: every further iteration repeats this one
   }
   std::vector<float> rounded(static_cast<size_t>(levels));
   for (int j = 0; j < levels; ++j) rounded[j] = round_entry(entries[j], p);
@@ -83,7 +106,7 @@ std::vector<float> lloyd_max(const std::vector<float>& values, const BcqParams& 
   return rounded;
 }
 
-Codebooks initial_codebooks(const BcqParams& p, const std::vector<float>& y, std::int64_t blocks) {
+Codebooks initial_codebooks(const BcqParams& p, const std::vector<float>& y, std::int64_t blocks, int threads) {
   // Rank blocks by their amax in the scaled domain and give each of N_c equal groups the
   // Lloyd-Max quantizer of its scalars.
   std::vector<std::pair<float, std::int64_t>> ranked(static_cast<size_t>(blocks));
@@ -94,18 +117,18 @@ Codebooks initial_codebooks(const BcqParams& p, const std::vector<float>& y, std
   }
   std::sort(ranked.begin(), ranked.end());
   Codebooks books = default_codebooks(p);
-  for (int c = 0; c < p.codebooks; ++c) {
+  parallel_for(p.codebooks, threads, [&](std::int64_t c) {
     const std::int64_t first = blocks * c / p.codebooks, last = blocks * (c + 1) / p.codebooks;
     std::vector<float> values;
     for (std::int64_t i = first; i < last; ++i) {
       const float* v = y.data() + ranked[i].second * p.block;
       values.insert(values.end(), v, v + p.block);
     }
-    if (values.size() < static_cast<size_t>(p.entries())) continue;  // keep the default
-    std::sort(values.begin(), values.end());
+    if (values.size() < static_cast<size_t>(p.entries())) return;  // keep the default
+    sort_values(values);
     const std::vector<float> entries = lloyd_max(values, p);
-    std::copy(entries.begin(), entries.end(), books.values.begin() + static_cast<std::ptrdiff_t>(c) * p.entries());
-  }
+    std::copy(entries.begin(), entries.end(), books.values.begin() + c * p.entries());
+  });
   return books;
 }
 
@@ -136,22 +159,19 @@ CalibrationResult calibrate_bcq(const BcqParams& p, const std::vector<MatrixView
   const double scalars = static_cast<double>(y.size());
   const int nc = p.codebooks, levels = p.entries();
 
-  CalibrationResult result{initial_codebooks(p, y, blocks), {}};
-  std::vector<int> assignment(static_cast<size_t>(blocks));
+  CalibrationResult result{initial_codebooks(p, y, blocks, threads), {}};
+  std::vector<std::uint8_t> assignment(static_cast<size_t>(blocks));
 
   // (i) Assignment: every block to its least-error codebook. Returns the total error.
   const auto assign = [&](const Codebooks& books) {
     const BcqEncoder encoder(p, books);
     std::vector<double> chunk_error(static_cast<size_t>(chunks), 0.0);
     for_chunks(blocks, threads, [&](std::int64_t first, std::int64_t last, std::int64_t chunk) {
-      std::uint8_t indices[32];
-      double e = 0;
-      for (std::int64_t b = first; b < last; ++b) {
-        float error = 0;
-        assignment[b] = encoder.encode_block(y.data() + b * p.block, p.block, indices, &error);
-        e += error;
-      }
-      chunk_error[chunk] = e;
+      std::vector<std::uint8_t> indices(static_cast<size_t>((last - first) * p.block));
+      std::vector<float> errors(static_cast<size_t>(last - first));
+      encoder.encode_blocks(y.data() + first * p.block, 1.0f, last - first, assignment.data() + first,
+                            indices.data(), errors.data());
+      chunk_error[chunk] = std::accumulate(errors.begin(), errors.end(), 0.0);
     });
     return std::accumulate(chunk_error.begin(), chunk_error.end(), 0.0);
   };
@@ -167,16 +187,14 @@ CalibrationResult calibrate_bcq(const BcqParams& p, const std::vector<MatrixView
     for_chunks(blocks, threads, [&](std::int64_t first, std::int64_t last, std::int64_t chunk) {
       Stats s{std::vector<double>(nc, 0.0), std::vector<double>(static_cast<size_t>(nc) * levels, 0.0),
               std::vector<std::int64_t>(static_cast<size_t>(nc) * levels, 0)};
-      float errors[64];
+      std::uint8_t nearest[32];
       for (std::int64_t b = first; b < last; ++b) {
         const float* v = y.data() + b * p.block;
         const int c = assignment[b];
-        encoder.block_errors(v, p.block, errors);
-        s.error[c] += errors[c];
+        s.error[c] += encoder.block_statistics(c, v, nearest);
         for (int i = 0; i < p.block; ++i) {
-          const int k = encoder.nearest(c, v[i]);
-          s.sum[static_cast<size_t>(c) * levels + k] += v[i];
-          ++s.count[static_cast<size_t>(c) * levels + k];
+          s.sum[static_cast<size_t>(c) * levels + nearest[i]] += v[i];
+          ++s.count[static_cast<size_t>(c) * levels + nearest[i]];
         }
       }
       per_chunk[chunk] = std::move(s);
@@ -193,9 +211,10 @@ CalibrationResult calibrate_bcq(const BcqParams& p, const std::vector<MatrixView
     return total;
   };
 
+  // assign() leaves `assignment` for the codebooks it was given: each iteration starts from
+  // the assignment to result.codebooks.
   result.mse.push_back(assign(result.codebooks) / scalars);
   for (int iteration = 0; iteration < options.max_iterations; ++iteration) {
-    assign(result.codebooks);
     const Stats old_stats = statistics(result.codebooks);
     // (ii) Centroid update per codebook, on the grid.
     Codebooks updated = result.codebooks;

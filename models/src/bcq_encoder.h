@@ -1,6 +1,7 @@
 #pragma once
 // The BCQ encoder shared by the format (bcq.cpp) and LO-BCQ calibration (bcq_calibrate.cpp).
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -34,28 +35,48 @@ class BcqScaler {
   float g_ = 1.0f;
 };
 
+// Integer codebooks in the form the vector encoder reads (bcq_encoder.cpp). Every midpoint
+// between integer entries is a multiple of 1/2, so the nearest entry depends only on the
+// cell floor(2 y) (clamped to the cells around the grid): per cell, the entry value and index
+// of every codebook, laid out [cell][codebook] with `stride` >= count columns, so that one
+// scalar reads one contiguous row; the columns past `count` hold a value so far off the grid
+// that their squared error is +Inf and never chosen.
+struct BcqCellTable {
+  int count = 0, block = 0, stride = 0, cells = 0, cell_offset = 0;
+  std::vector<float> values;
+  std::vector<std::uint8_t> indices;
+  // The cell of y: the vector encoder computes the same, lane by lane.
+  int cell(float y) const {
+    const float clamped = std::min(std::max(std::floor(2 * y), static_cast<float>(-cell_offset)),
+                                   static_cast<float>(cells - cell_offset - 1));
+    return static_cast<int>(clamped) + cell_offset;
+  }
+};
+
 class BcqEncoder {
  public:
   BcqEncoder(const BcqParams& params, const Codebooks& books);
 
-  // Chooses the codebook for one block of scaled values (least squared error, ties to the
-  // lowest index) and writes the entry index of every scalar. Returns the codebook.
-  int encode_block(const float* y, int n, std::uint8_t* indices, float* error = nullptr) const;
-  // Squared error of every codebook on one block, into errors[count].
-  void block_errors(const float* y, int n, float* errors) const;
-  int nearest(int book, float y) const;
+  // Encodes `blocks` consecutive blocks of L_b scalars y = x / divisor: per block the codebook
+  // with the least squared error over its scalars (summed in FP32 in scalar order; ties to the
+  // lowest index) into books[b], and per scalar its nearest entry's index into indices.
+  // errors, when given, receives each block's squared error under its codebook.
+  void encode_blocks(const float* x, float divisor, std::int64_t blocks, std::uint8_t* books,
+                     std::uint8_t* indices, float* errors = nullptr) const;
+  // One block under one codebook, for the centroid statistics: returns the squared error as
+  // encode_blocks sums it, and writes the index of the entry of `book` nearest to each scalar
+  // by |y - entry| in FP32 (ties: the larger entry), as a linear scan over the entries finds
+  // it. (The encoded entry is the exactly nearest one; the two differ where FP32 rounding of
+  // |y - entry| makes a false tie.)
+  float block_statistics(int book, const float* y, std::uint8_t* nearest) const;
 
  private:
-  int cell(float y) const;
+  int scan_nearest(int book, float y) const;
 
   const Codebooks& books_;
+  int block_;
   bool integer_;
-  int cells_ = 0, cell_offset_ = 0;
-  // For integer entries every midpoint between entries is a multiple of 1/2, so the nearest
-  // entry depends only on the cell floor(2 y): per cell, the entry (value and index) of
-  // every codebook, laid out [cell][codebook] so one scalar reads one contiguous row.
-  std::vector<float> cell_value_;
-  std::vector<std::uint8_t> cell_index_;
+  BcqCellTable table_;
 };
 
 }  // namespace nibble

@@ -73,7 +73,8 @@ std::string shape_of(const Matrix& m) { return std::to_string(m.rows) + "x" + st
 
 // --gemm: both operands in each format; synthetic llm-act x llm-weight unless files are given.
 void run_gemm(const std::vector<std::string>& formats, const std::vector<std::string>& files,
-              const EvalRequest& request, const std::string& transform_name, std::ofstream& csv) {
+              const EvalRequest& request, const std::string& transform_name, GemmEngine engine,
+              std::ofstream& csv) {
   if (!files.empty() && files.size() != 2) throw Error("--gemm takes no file or two (X.npy W.npy)");
   const Matrix x = files.empty() ? synthetic_tensor("llm-act", request.rows, request.cols, request.seed)
                                  : read_npy(files[0]);
@@ -95,9 +96,10 @@ void run_gemm(const std::vector<std::string>& formats, const std::vector<std::st
       format = calibrated(format, {xt, wt}, request.seed, request.threads);
     }
     rows.push_back({format->info().name + (transform ? " + " + transform->name() : ""),
-                    gemm_error(x, w, format.get(), format.get(), fitted.get())});
+                    gemm_error(x, w, format.get(), format.get(), fitted.get(), engine)});
   }
-  report("GEMM Y = X W^T, both operands quantized, FP32 sgemm vs FP64",
+  report(std::string("GEMM Y = X W^T, both operands quantized, ") +
+             (engine == GemmEngine::kGolden ? "golden GEMM" : "dequantized in FP32 sgemm") + " vs FP64",
          files.empty() ? "llm-act x llm-weight" : files[0] + " x " + files[1],
          "X " + shape_of(x) + " W " + shape_of(w), rows, csv);
 }
@@ -139,6 +141,8 @@ int run_eval(const Args& args) {
       ("heads", po::value<int>()->default_value(8), "with --attention: query heads")
       ("kv-heads", po::value<int>()->default_value(4), "with --attention: KV heads")
       ("transform", po::value<std::string>(), "with --gemm: transform both operands first (hadamard, smoothquant:alpha=A, osplus, a+b)")
+      ("gemm-engine", po::value<std::string>()->default_value("blas"),
+       "with --gemm: blas (fake quantization, FP32 OpenBLAS) or golden (the exact golden GEMM)")
       ("seed", po::value<std::uint64_t>(&request.seed)->default_value(1), "random seed")
       ("rows", po::value<std::int64_t>(&request.rows)->default_value(256), "rows per tensor")
       ("cols", po::value<std::int64_t>(&request.cols)->default_value(4096), "columns per tensor")
@@ -158,6 +162,8 @@ int run_eval(const Args& args) {
   }
   require_threads(request.threads);
   if (vm.count("transform") && !vm.count("gemm")) throw Error("--transform applies to --gemm");
+  const GemmEngine engine = gemm_engine_from_name(vm["gemm-engine"].as<std::string>());
+  if (!vm["gemm-engine"].defaulted() && !vm.count("gemm")) throw Error("--gemm-engine applies to --gemm");
   if (vm.count("in") + vm.count("gemm") + vm.count("attention") > 1) {
     throw Error("--in, --gemm and --attention are separate modes; give one");
   }
@@ -175,7 +181,7 @@ int run_eval(const Args& args) {
   if (vm.count("gemm") || vm.count("attention")) {
     if (vm.count("gemm")) {
       run_gemm(request.formats, vm["gemm"].as<std::vector<std::string>>(), request,
-               vm.count("transform") ? vm["transform"].as<std::string>() : "", csv);
+               vm.count("transform") ? vm["transform"].as<std::string>() : "", engine, csv);
     } else {
       run_attention(request.formats, vm["attention"].as<std::vector<std::string>>(), vm["heads"].as<int>(),
                     vm["kv-heads"].as<int>(), csv);

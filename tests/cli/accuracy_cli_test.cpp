@@ -8,6 +8,7 @@
 #include "cli_run.h"
 #include "nibble/models/registry.h"
 #include "nibble/workloads/evaluate.h"
+#include "nibble/workloads/gemm_accuracy.h"
 #include "nibble/workloads/llama2c.h"
 #include "nibble/workloads/lm.h"
 #include "nibble/workloads/npy.h"
@@ -80,6 +81,16 @@ TEST(AccuracyCli, EvalGemmOnFilesAndSynthetic) {
   const CliRun rotated = nibble("eval --gemm " + x + " " + w + " --formats mxfp4 --transform hadamard --csv " + csv);
   ASSERT_EQ(rotated.code, 0) << rotated.err;
   EXPECT_EQ(read_csv(csv)[1][1], "mxfp4 + hadamard");
+  // The golden engine (gemm_accuracy_test.cpp bounds its gap to the BLAS one); the CSV holds
+  // six decimals.
+  const CliRun golden = nibble("eval --gemm " + x + " " + w + " --formats mxfp4,mxint8 --gemm-engine golden --csv " + csv);
+  ASSERT_EQ(golden.code, 0) << golden.err;
+  EXPECT_NE(golden.out.find("golden GEMM vs FP64"), std::string::npos);
+  const auto mxint8 = make_format("mxint8");
+  EXPECT_NEAR(std::stod(read_csv(csv)[2][4]),
+              gemm_error(read_npy(x), read_npy(w), mxint8.get(), mxint8.get(), nullptr, GemmEngine::kGolden).snr_db, 1e-6);
+  expect_one_line_error(nibble("eval --gemm-engine golden"), "--gemm-engine applies to --gemm");
+  expect_one_line_error(nibble("eval --gemm --gemm-engine exact"), "unknown GEMM engine 'exact'");
   expect_one_line_error(nibble("eval --transform hadamard"), "--transform applies to --gemm");
   expect_one_line_error(nibble("eval --gemm --transform spin"), "unknown transform 'spin'");
   expect_one_line_error(nibble("eval --gemm " + x), "no file or two");

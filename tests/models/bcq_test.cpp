@@ -1,5 +1,4 @@
-// BCQ and LO-BCQ: the encoder against brute force, packing, calibration invariants and the
-// golden dot product.
+// BCQ and LO-BCQ: parameters, ties, packing, calibration invariants and the golden dot product.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -51,65 +50,7 @@ TEST(Bcq, BadParametersAreErrors) {
   EXPECT_THROW(make_bcq(p, books), Error);
 }
 
-// Brute force in float, summing each block's squared errors in scalar order, exactly as the
-// contract of bcq.h describes: least error (lowest index on ties), nearest entry (larger on
-// ties).
-TEST(Bcq, EncoderChoiceEqualsBruteForce) {
-  BcqParams p = parse_bcq_params("bcq:nc=5:b=3:e=4:lb=4:la=16:scale=fp32");
-  std::mt19937 rng(3);
-  std::uniform_int_distribution<int> entry(-p.grid_max(), p.grid_max());
-  Codebooks books{p.codebooks, p.entries(), {}};
-  for (int c = 0; c < p.codebooks; ++c) {
-    std::vector<float> e;
-    for (int k = 0; k < p.entries(); ++k) e.push_back(static_cast<float>(entry(rng)));
-    std::sort(e.begin(), e.end());
-    books.values.insert(books.values.end(), e.begin(), e.end());
-  }
-  const auto f = make_bcq(p, books);
-  Matrix x = random_matrix(6, 64, 4);
-  for (int i = 0; i < 20; ++i) x.data[i] = static_cast<float>(i % 7) - 3.0f;  // ties in y
-  const QuantizedTensor q = f->quantize(x);
-  const ScaleSpec fp32 = scale_spec("fp32");
-  for (std::int64_t r = 0; r < x.rows; ++r) {
-    for (std::int64_t a = 0; a < q.blocks_per_row(); ++a) {
-      const std::int64_t index = r * q.blocks_per_row() + a;
-      const float s = fp32.decode(load_scale(q.scales.data() + index * 4, 4));
-      const float multiplier = 1.0f / (s * q.tensor_scale);
-      for (int b = 0; b < p.array / p.block; ++b) {
-        const float* xb = x.row(r) + a * p.array + b * p.block;
-        int best = 0;
-        float best_error = INFINITY;
-        std::vector<int> best_indices;
-        for (int c = 0; c < p.codebooks; ++c) {
-          float error = 0;
-          std::vector<int> indices;
-          for (int i = 0; i < p.block; ++i) {
-            const float y = xb[i] * multiplier;
-            int k_best = 0;
-            for (int k = 1; k < p.entries(); ++k) {
-              if (std::fabs(y - books.book(c)[k]) <= std::fabs(y - books.book(c)[k_best])) k_best = k;
-            }
-            const float d = y - books.book(c)[k_best];
-            error += d * d;
-            indices.push_back(k_best);
-          }
-          if (error < best_error) {
-            best_error = error;
-            best = c;
-            best_indices = indices;
-          }
-        }
-        const std::uint8_t* selectors = q.aux.data() + index * q.aux_bytes;
-        ASSERT_EQ(static_cast<int>(unpack_code(selectors, b, p.selector_bits())), best)
-            << "row " << r << " array " << a << " block " << b;
-        for (int i = 0; i < p.block; ++i) {
-          ASSERT_EQ(static_cast<int>(unpack_code(q.row_elements(r), a * p.array + b * p.block + i, p.index_bits)),
-                    best_indices[i]);
-        }
-      }
-    }
-  }
-}
+// The encoder against brute force, on every SIMD target: bcq_encoder_test.cpp.
 
 TEST(Bcq, TiesGoToTheLargerEntryAndPackedLayoutDecodes) {
   // One codebook {-1, 1} (b = 1), grid max M = 1 (e = 2), FP32 scales: amax 2 -> s = 2.

@@ -12,6 +12,7 @@ rounding the FP32 bit pattern.
 
 usage: formats_reference.py cases ROWS COLS OUTDIR KIND:FORMAT...
        formats_reference.py FORMAT ROWS COLS INPUT.f32 OUTDIR [CODEBOOKS.f32]
+       formats_reference.py gemm FORMAT M N K X.f32 W.f32 OUT.f64
   cases: for the i-th KIND:FORMAT pair, writes OUTDIR/i/input.f32 (and codebooks.f32 for
   bcq) and quantizes it into OUTDIR/i (one process for all: NumPy starts once). KIND "mixed" (random
   rows of many shapes, zero/NaN/Inf blocks, FP32 subnormals, values near FLT_MAX, amax just
@@ -24,6 +25,10 @@ usage: formats_reference.py cases ROWS COLS OUTDIR KIND:FORMAT...
     aux.u8       per-block side data (zero points, negative scales, selectors)
     tensor.f32   the per-tensor FP32 scale (1 where the format has none)
   CODEBOOKS (bcq only): float32, nc x 2^b entries, each codebook ascending.
+  gemm: X [M, K] and W [N, K] quantized along K (not bcq), then in float64 (every product of
+  two FP32 values exact) Y = dq(X) dq(W)^T and A = |dq(X)| |dq(W)|^T, written as OUT.f64 =
+  Y then A (2 x M x N little-endian float64): the fake-quantized GEMM and the magnitude its
+  FP32 rounding bounds are stated in.
 """
 import os
 import sys
@@ -567,7 +572,19 @@ def write_reference(name, rows, cols, src, outdir, codebooks=None):
     np.array([r.tensor_scale], dtype="<f4").tofile(os.path.join(outdir, "tensor.f32"))
 
 
+def dequantized(name, path, rows, cols):
+    x = np.fromfile(path, dtype="<f4").astype(np.float64).reshape(rows, cols)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        return quantize(name, x).values.reshape(rows, -1)[:, :cols].astype(np.float32).astype(np.float64)
+
+
 def main():
+    if sys.argv[1] == "gemm":
+        name, m, n, k, xs, ws, out = sys.argv[2:9]
+        x = dequantized(name, xs, int(m), int(k))
+        w = dequantized(name, ws, int(n), int(k))
+        np.concatenate([(x @ w.T).ravel(), (np.abs(x) @ np.abs(w).T).ravel()]).astype("<f8").tofile(out)
+        return
     if sys.argv[1] == "cases":
         rows, cols, outdir = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
         for i, case in enumerate(sys.argv[5:]):

@@ -16,15 +16,19 @@ QuantError quant_error(const Matrix& original, const Matrix& dequantized) {
   if (original.rows != dequantized.rows || original.cols != dequantized.cols) {
     throw Error("quant_error: shapes differ");
   }
-  double signal = 0, noise = 0, max_abs = 0;
+  double signal = 0, noise = 0, max_abs = 0, last_nan = 0;
+  bool nan = false;
   for (size_t i = 0; i < original.data.size(); ++i) {
     const double x = original.data[i];
     const double e = x - static_cast<double>(dequantized.data[i]);
     signal += x * x;
     noise += e * e;
-    max_abs = std::max(max_abs, std::fabs(e));
-    if (std::isnan(e)) max_abs = e;
+    const double a = std::fabs(e);
+    max_abs = a > max_abs ? a : max_abs;  // branch-free; a NaN error is reported as itself
+    nan = nan || e != e;
+    last_nan = e != e ? e : last_nan;
   }
+  if (nan) max_abs = last_nan;
   QuantError r;
   r.mse = noise / static_cast<double>(original.data.size());
   r.max_abs_error = max_abs;
@@ -54,17 +58,18 @@ std::vector<EvalRow> evaluate_tensors(const std::vector<std::string>& format_nam
   // Build (and so validate) every format before starting any work.
   std::vector<std::shared_ptr<const BlockFormat>> formats;
   std::vector<std::string> notes;
+  std::vector<size_t> to_calibrate;
   for (const auto& name : format_names) {
     formats.push_back(make_format(name));
     const bool bcq = bcq_params(*formats.back()) != nullptr;
-    formats.back() = calibrated(formats.back(), calibration, calibration_seed, threads);
+    if (bcq) to_calibrate.push_back(formats.size() - 1);
     notes.push_back(bcq ? "LO-BCQ codebooks calibrated on " + calibration_note : "");
   }
   const auto pairs = static_cast<std::int64_t>(formats.size() * tensors.size());
   std::vector<EvalRow> rows(static_cast<size_t>(pairs));
   std::mutex progress_mutex;
   int done = 0;
-  parallel_for(pairs, threads, [&](std::int64_t i) {
+  const auto evaluate_pair = [&](std::int64_t i) {
     const NamedTensor& t = tensors[static_cast<size_t>(i) % tensors.size()];
     const size_t f = static_cast<size_t>(i) / tensors.size();
     const BlockFormat& format = *formats[f];
@@ -73,25 +78,67 @@ std::vector<EvalRow> evaluate_tensors(const std::vector<std::string>& format_nam
                                     quant_error(t.tensor, deq)};
     const std::lock_guard lock(progress_mutex);
     if (progress) progress(++done, static_cast<int>(pairs));
-  });
+  };
+  // Calibrations (one thread each) and the pairs that need none share one pool, so the cores
+  // stay busy while the codebooks are fitted; the BCQ pairs follow. A lone calibration with
+  // nothing beside it gets every thread.
+  std::vector<std::int64_t> independent, dependent;
+  for (std::int64_t i = 0; i < pairs; ++i) {
+    const bool bcq = bcq_params(*formats[static_cast<size_t>(i) / tensors.size()]) != nullptr;
+    (bcq ? dependent : independent).push_back(i);
+  }
+  const auto calibrate = [&](size_t f) {
+    formats[f] = calibrated(formats[f], calibration, calibration_seed, threads);
+  };
+  const auto first_tasks = static_cast<std::int64_t>(to_calibrate.size() + independent.size());
+  if (first_tasks == 1 && !to_calibrate.empty()) {
+    calibrate(to_calibrate.front());
+  } else {
+    parallel_for(first_tasks, threads, [&](std::int64_t task) {
+      const auto c = static_cast<size_t>(task);
+      if (c < to_calibrate.size()) {
+        calibrate(to_calibrate[c]);
+      } else {
+        evaluate_pair(independent[c - to_calibrate.size()]);
+      }
+    });
+  }
+  parallel_for(static_cast<std::int64_t>(dependent.size()), threads,
+               [&](std::int64_t task) { evaluate_pair(dependent[static_cast<size_t>(task)]); });
   return rows;
+}
+
+SyntheticSet synthetic_set(const EvalRequest& request) {
+  SyntheticSet set;
+  set.calibration_seed = request.seed + kCalibrationSeedOffset;
+  for (const auto& dist : request.distributions) synthetic_tensor(dist, 1, 1, 0);  // names, in order
+  const auto count = static_cast<std::int64_t>(request.distributions.size());
+  set.tensors.resize(static_cast<size_t>(count));
+  set.held_out.resize(static_cast<size_t>(count));
+  parallel_for(2 * count, request.threads, [&](std::int64_t task) {
+    const auto d = static_cast<size_t>(task % count);
+    const std::string& dist = request.distributions[d];
+    if (task < count) {
+      set.tensors[d] = {dist, synthetic_tensor(dist, request.rows, request.cols, request.seed)};
+    } else {
+      set.held_out[d] = synthetic_tensor(dist, std::min<std::int64_t>(request.rows, 128), request.cols,
+                                         set.calibration_seed);
+    }
+  });
+  return set;
+}
+
+std::vector<EvalRow> evaluate(const EvalRequest& request, const SyntheticSet& set,
+                              const std::function<void(int, int)>& progress) {
+  const std::vector<MatrixView> calibration(set.held_out.begin(), set.held_out.end());
+  return evaluate_tensors(request.formats, set.tensors, calibration,
+                          "held-out tensors (seed " + std::to_string(set.calibration_seed) + ")",
+                          set.calibration_seed, request.threads, progress);
 }
 
 std::vector<EvalRow> evaluate(const EvalRequest& request,
                               const std::function<void(int, int)>& progress) {
-  std::vector<NamedTensor> tensors;
-  std::vector<Matrix> held_out;
-  // BCQ: universal codebooks from held-out tensors (another seed) of every distribution.
-  const std::uint64_t calibration_seed = request.seed + kCalibrationSeedOffset;
-  for (const auto& dist : request.distributions) {
-    tensors.push_back({dist, synthetic_tensor(dist, request.rows, request.cols, request.seed)});
-    held_out.push_back(synthetic_tensor(dist, std::min<std::int64_t>(request.rows, 128), request.cols,
-                                        calibration_seed));
-  }
-  const std::vector<MatrixView> calibration(held_out.begin(), held_out.end());
-  return evaluate_tensors(request.formats, tensors, calibration,
-                          "held-out tensors (seed " + std::to_string(calibration_seed) + ")",
-                          calibration_seed, request.threads, progress);
+  return evaluate(request, synthetic_set(request), progress);
 }
 
 }  // namespace nibble

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "nibble/models/blas.h"
+#include "nibble/models/dot.h"
 #include "nibble/models/error.h"
 #include "nibble/workloads/lm.h"
 
@@ -27,16 +28,28 @@ GemmError output_error(const std::vector<double>& exact, const Matrix& y) {
 }
 
 }  // namespace
+
+GemmEngine gemm_engine_from_name(std::string_view name) {
+  if (name == "blas") return GemmEngine::kBlas;
+  if (name == "golden") return GemmEngine::kGolden;
+  throw Error("unknown GEMM engine '" + std::string(name) + "' (known: blas, golden)");
+}
+
+Matrix quantized_product(MatrixView x, MatrixView w, const BlockFormat* x_format,
+                         const BlockFormat* w_format, GemmEngine engine) {
+  if (engine == GemmEngine::kBlas) return matmul_nt(fake_quantize(x_format, x), fake_quantize(w_format, w));
+  if (!x_format || !w_format) throw Error("the golden GEMM needs both operands quantized (no FP32 operand)");
+  return golden_gemm(x_format->quantize(x), w_format->quantize(w));
+}
+
 GemmError gemm_error(MatrixView x, MatrixView w, const BlockFormat* x_format,
-                     const BlockFormat* w_format, const FittedTransform* transform) {
+                     const BlockFormat* w_format, const FittedTransform* transform, GemmEngine engine) {
   if (x.cols != w.cols) {
     throw Error("GEMM operands disagree on K: X is " + std::to_string(x.rows) + " x " + std::to_string(x.cols) +
                 ", W is " + std::to_string(w.rows) + " x " + std::to_string(w.cols));
   }
-  if (!transform) {
-    return output_error(matmul_nt_f64(x, w), matmul_nt(fake_quantize(x_format, x), fake_quantize(w_format, w)));
-  }
-  Matrix y = matmul_nt(fake_quantize(x_format, transform->activations(x)), fake_quantize(w_format, transform->weights(w)));
+  if (!transform) return output_error(matmul_nt_f64(x, w), quantized_product(x, w, x_format, w_format, engine));
+  Matrix y = quantized_product(transform->activations(x), transform->weights(w), x_format, w_format, engine);
   const std::vector<float> bias = transform->bias(w);
   if (!bias.empty()) {
     for (std::int64_t r = 0; r < y.rows; ++r) {

@@ -120,71 +120,6 @@ std::uint32_t BcqScaler::scale_code(float amax) const {
   return spec_.encode_positive(s);
 }
 
-BcqEncoder::BcqEncoder(const BcqParams& params, const Codebooks& books)
-    : books_(books), integer_(!params.float_entries) {
-  if (!integer_) return;
-  const int m = params.grid_max() + 1;
-  cells_ = 4 * m;
-  cell_offset_ = 2 * m;
-  cell_value_.resize(static_cast<size_t>(cells_) * books.count);
-  cell_index_.resize(cell_value_.size());
-  for (int cell = 0; cell < cells_; ++cell) {
-    const float centre = (static_cast<float>(cell - cell_offset_) + 0.5f) / 2;
-    for (int c = 0; c < books.count; ++c) {
-      const int k = nearest(c, centre);
-      cell_index_[static_cast<size_t>(cell) * books.count + c] = static_cast<std::uint8_t>(k);
-      cell_value_[static_cast<size_t>(cell) * books.count + c] = books.book(c)[k];
-    }
-  }
-}
-
-int BcqEncoder::nearest(int book, float y) const {
-  const float* e = books_.book(book);
-  int best = 0;
-  for (int k = 1; k < books_.entries; ++k) {
-    if (std::fabs(y - e[k]) <= std::fabs(y - e[best])) best = k;  // ties: the larger entry
-  }
-  return best;
-}
-
-int BcqEncoder::cell(float y) const {
-  const float t = std::floor(2 * y);
-  const float clamped = std::clamp(t, static_cast<float>(-cell_offset_),
-                                   static_cast<float>(cells_ - cell_offset_ - 1));
-  return static_cast<int>(clamped) + cell_offset_;
-}
-
-void BcqEncoder::block_errors(const float* y, int n, float* errors) const {
-  const int count = books_.count;
-  std::fill(errors, errors + count, 0.0f);
-  for (int i = 0; i < n; ++i) {
-    if (integer_) {
-      const float* values = cell_value_.data() + static_cast<size_t>(cell(y[i])) * count;
-      for (int c = 0; c < count; ++c) {
-        const float d = y[i] - values[c];
-        errors[c] += d * d;
-      }
-    } else {
-      for (int c = 0; c < count; ++c) {
-        const float d = y[i] - books_.book(c)[nearest(c, y[i])];
-        errors[c] += d * d;
-      }
-    }
-  }
-}
-
-int BcqEncoder::encode_block(const float* y, int n, std::uint8_t* indices, float* error) const {
-  float errors[64];
-  block_errors(y, n, errors);
-  const int best = static_cast<int>(std::min_element(errors, errors + books_.count) - errors);
-  for (int i = 0; i < n; ++i) {
-    indices[i] = integer_ ? cell_index_[static_cast<size_t>(cell(y[i])) * books_.count + best]
-                          : static_cast<std::uint8_t>(nearest(best, y[i]));
-  }
-  if (error) *error = errors[best];
-  return best;
-}
-
 namespace {
 
 class BcqFormat final : public BlockFormat {
@@ -216,8 +151,9 @@ class BcqFormat final : public BlockFormat {
     QuantizedTensor q = make_tensor(x, scaler.spec().bytes(),
                                     (selectors_per_array * params_.selector_bits() + 7) / 8);
     q.tensor_scale = scaler.tensor_scale();
-    std::vector<float> y(static_cast<size_t>(params_.array));
-    std::vector<std::uint8_t> indices(static_cast<size_t>(params_.array));
+    // A partial last array is encoded from a zero-padded copy.
+    std::vector<float> padded(static_cast<size_t>(params_.array));
+    std::vector<std::uint8_t> indices(static_cast<size_t>(params_.array)), books(static_cast<size_t>(selectors_per_array));
     for (std::int64_t r = 0; r < x.rows; ++r) {
       for (std::int64_t a = 0; a < q.blocks_per_row(); ++a) {
         const std::int64_t index = r * q.blocks_per_row() + a;
@@ -231,13 +167,14 @@ class BcqFormat final : public BlockFormat {
         }
         const std::uint32_t code = scaler.scale_code(bits_float(amax));
         store_scale(scale_out, q.scale_bytes, code);
-        const float divisor = scaler.divisor(code);
-        for (int i = 0; i < params_.array; ++i) y[i] = i < n ? v[i] / divisor : 0.0f;
-        std::uint8_t* selectors = q.aux.data() + index * q.aux_bytes;
-        for (int b = 0; b < selectors_per_array; ++b) {
-          const int book = encoder_.encode_block(y.data() + b * params_.block, params_.block,
-                                                 indices.data() + b * params_.block);
-          if (params_.selector_bits()) pack_code(selectors, b, params_.selector_bits(), static_cast<std::uint32_t>(book));
+        if (n < params_.array) {
+          std::fill(std::copy(v, v + n, padded.begin()), padded.end(), 0.0f);
+          v = padded.data();
+        }
+        encoder_.encode_blocks(v, scaler.divisor(code), selectors_per_array, books.data(), indices.data());
+        if (params_.selector_bits()) {
+          std::uint8_t* selectors = q.aux.data() + index * q.aux_bytes;
+          pack_codes(selectors, 0, books.data(), selectors_per_array, params_.selector_bits());
         }
         pack_codes(q.row_elements(r), a * params_.array, indices.data(), params_.array,
                    params_.index_bits);
@@ -248,14 +185,15 @@ class BcqFormat final : public BlockFormat {
 
   void dequantize(const QuantizedTensor& q, float* out) const override {
     std::vector<float> entries(static_cast<size_t>(q.padded_cols()));
-    std::vector<ExactScale> scales(static_cast<size_t>(q.blocks_per_row()));
     for (std::int64_t r = 0; r < q.rows; ++r) {
       row_entries(q, r, entries.data());
-      for (std::int64_t c = 0; c < q.cols; ++c) {
-        const std::uint32_t code =
-            load_scale(q.scales.data() + (r * q.blocks_per_row() + c / q.block) * q.scale_bytes, q.scale_bytes);
+      for (std::int64_t a = 0; a < q.blocks_per_row(); ++a) {
+        const float scale = scale_.decode(
+            load_scale(q.scales.data() + (r * q.blocks_per_row() + a) * q.scale_bytes, q.scale_bytes));
         // entry x scale is exact in FP32 for integer entries; then one rounding by g.
-        out[r * q.cols + c] = entries[c] * scale_.decode(code) * q.tensor_scale;
+        for (std::int64_t c = a * q.block; c < std::min(q.cols, (a + 1) * q.block); ++c) {
+          out[r * q.cols + c] = entries[c] * scale * q.tensor_scale;
+        }
       }
     }
   }
@@ -285,14 +223,16 @@ class BcqFormat final : public BlockFormat {
  private:
   void row_entries(const QuantizedTensor& q, std::int64_t r, float* entries) const {
     const std::uint8_t* codes = q.row_elements(r);
+    const int bits = params_.index_bits;
     for (std::int64_t a = 0; a < q.blocks_per_row(); ++a) {
       const std::uint8_t* selectors = q.aux.data() + (r * q.blocks_per_row() + a) * q.aux_bytes;
-      for (int i = 0; i < params_.array; ++i) {
-        const std::int64_t c = a * params_.array + i;
-        const int book = params_.selector_bits()
-                             ? static_cast<int>(unpack_code(selectors, i / params_.block, params_.selector_bits()))
-                             : 0;
-        entries[c] = books_.book(book)[unpack_code(codes, c, params_.index_bits)];
+      for (int b = 0; b < params_.array / params_.block; ++b) {
+        const float* book = books_.book(
+            params_.selector_bits() ? static_cast<int>(unpack_code(selectors, b, params_.selector_bits())) : 0);
+        const std::int64_t first = a * params_.array + b * params_.block;
+        for (std::int64_t c = first; c < first + params_.block; ++c) {
+          entries[c] = book[bits == 4 ? (codes[c / 2] >> (4 * (c % 2))) & 0xF : unpack_code(codes, c, bits)];
+        }
       }
     }
   }

@@ -1,6 +1,7 @@
 #include "nibble/sim/accuracy_source.h"
 
 #include <filesystem>
+#include <mutex>
 #include <set>
 
 #include "nibble/models/block_format.h"
@@ -58,7 +59,9 @@ class SyntheticSource : public AccuracySource {
     request.formats = {format};
     AccuracyResult result;
     result.detail = nlohmann::json::object();
-    for (const EvalRow& row : nibble::evaluate(request)) {
+    // The tensors are made once, by the first format's call, not per format.
+    std::call_once(made_, [&] { tensors_ = synthetic_set(request_); });
+    for (const EvalRow& row : nibble::evaluate(request, tensors_)) {
       result.qsnr_db += row.error.qsnr_db / static_cast<double>(request.distributions.size());
       result.detail[row.distribution] = row.error.qsnr_db;
     }
@@ -67,6 +70,8 @@ class SyntheticSource : public AccuracySource {
 
  private:
   EvalRequest request_;
+  mutable std::once_flag made_;
+  mutable SyntheticSet tensors_;
 };
 
 class NpySource : public AccuracySource {

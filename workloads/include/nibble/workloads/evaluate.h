@@ -48,6 +48,23 @@ inline constexpr std::uint64_t kCalibrationSeedOffset = 1000003;
 std::vector<EvalRow> evaluate(const EvalRequest& request,
                               const std::function<void(int, int)>& progress = {});
 
+// The tensors evaluate() reads, generated once (in parallel) for many evaluations of the
+// same request's distributions, shape and seed (a sweep's accuracy source): per distribution
+// the evaluated tensor and its held-out calibration tensor.
+struct NamedTensor {
+  std::string name;
+  Matrix tensor;
+};
+struct SyntheticSet {
+  std::vector<NamedTensor> tensors;
+  std::vector<Matrix> held_out;
+  std::uint64_t calibration_seed = 0;
+};
+SyntheticSet synthetic_set(const EvalRequest& request);
+// evaluate() on tensors made by synthetic_set(request); request.formats and threads are read.
+std::vector<EvalRow> evaluate(const EvalRequest& request, const SyntheticSet& set,
+                              const std::function<void(int, int)>& progress = {});
+
 // `format` itself, or for a BCQ format the same format with universal LO-BCQ codebooks
 // calibrated on `calibration` (sampled with `seed`).
 std::shared_ptr<const BlockFormat> calibrated(std::shared_ptr<const BlockFormat> format,
@@ -59,10 +76,6 @@ std::shared_ptr<const BlockFormat> calibrated(std::shared_ptr<const BlockFormat>
 // row's `distribution` is the tensor's name. BCQ formats get universal LO-BCQ codebooks
 // calibrated on `calibration` (sampled with `calibration_seed`), described in the row's note
 // by `calibration_note`.
-struct NamedTensor {
-  std::string name;
-  Matrix tensor;
-};
 std::vector<EvalRow> evaluate_tensors(const std::vector<std::string>& formats,
                                       const std::vector<NamedTensor>& tensors,
                                       const std::vector<MatrixView>& calibration,
