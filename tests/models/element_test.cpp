@@ -8,7 +8,6 @@
 #include <random>
 #include <vector>
 
-#include "formats/fast_paths.h"
 #include "nibble/models/element.h"
 #include "nibble/models/error.h"
 
@@ -271,57 +270,6 @@ TEST(ElementHandValues, SaturationAndNonFinite) {
 TEST(ElementSpecLookup, KnownAndUnknownNames) {
   EXPECT_EQ(&element_spec("e4m3"), &spec::kE4M3);
   EXPECT_THROW(element_spec("e9m9"), Error);
-}
-
-TEST(E2M1FastPath, MatchesTheEngineOnDenseInputs) {
-  const BruteForce bf(spec::kE2M1);
-  std::vector<float> xs = dense_inputs(bf);
-  std::mt19937 rng(3);
-  std::uniform_real_distribution<float> wide(-8.0f, 8.0f);
-  for (int i = 0; i < 100000; ++i) xs.push_back(wide(rng));
-  for (float x : xs) {
-    if (std::isnan(x)) continue;  // NaN blocks are marked by their scale
-    ASSERT_EQ(e2m1_code<Rounding::kNearestEven>(x), encode(spec::kE2M1, x)) << x;
-    ASSERT_EQ(e2m1_code<Rounding::kNearestAway>(x), encode(spec::kE2M1, x, Rounding::kNearestAway))
-        << x;
-  }
-}
-
-TEST(E2M1FastPath, PackedBlocksMatchTheScalarEncoder) {
-  std::mt19937 rng(9);
-  std::uniform_real_distribution<float> wide(-9.0f, 9.0f);
-  std::vector<float> x(48);
-  std::vector<std::uint8_t> packed(24);
-  for (int trial = 0; trial < 2000; ++trial) {
-    for (float& v : x) v = trial % 3 ? wide(rng) : 0.25f * static_cast<float>(static_cast<int>(wide(rng) * 4));
-    const float multiplier = std::exp2(static_cast<float>(trial % 7) - 3.0f);
-    for (Rounding r : {Rounding::kNearestEven, Rounding::kNearestAway}) {
-      encode_e2m1_packed(x.data(), 48, multiplier, r, packed.data());
-      for (int i = 0; i < 48; ++i) {
-        const std::uint32_t code = (packed[i / 2] >> (4 * (i % 2))) & 0xF;
-        ASSERT_EQ(code, encode(spec::kE2M1, x[i] * multiplier, r)) << x[i] << " * " << multiplier;
-      }
-    }
-  }
-}
-
-TEST(UE4M3FastPath, MatchesTheEngineOnItsNormalRange) {
-  // Every grid value, every tie between neighbours and one ulp either side, plus random values.
-  std::vector<float> xs;
-  for (std::uint32_t c = 0x08; c <= 0x7E; ++c) {
-    const auto v = static_cast<float>(decode(spec::kUE4M3, c));
-    const auto next = c < 0x7E ? static_cast<float>(decode(spec::kUE4M3, c + 1)) : v;
-    for (float t : {v, (v + next) / 2}) {
-      xs.insert(xs.end(), {t, std::nextafter(t, 0.0f), std::nextafter(t, 1e9f)});
-    }
-  }
-  std::mt19937 rng(2);
-  std::uniform_real_distribution<float> e(-6.0f, 8.8f);
-  for (int i = 0; i < 100000; ++i) xs.push_back(std::exp2(e(rng)));
-  for (float x : xs) {
-    if (x < 0x1p-6f || x > 448.0f) continue;
-    ASSERT_EQ(ue4m3_normal_code(x), encode(spec::kUE4M3, x)) << x;
-  }
 }
 
 }  // namespace
