@@ -16,6 +16,7 @@
 #include "formats/fast_paths.h"
 
 #include <cstring>
+#include <type_traits>
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "formats/fast_paths.cpp"
@@ -166,21 +167,22 @@ HWY_INLINE V round_away(D d, V y) {
   return hn::Add(t, hn::IfThenElseZero(tie_or_more, hn::CopySign(hn::Set(d, 1.0f), y)));
 }
 
-template <class D, class V>
-HWY_INLINE V round_integer(D d, const Encoder& e, V y) {
-  return e.away ? round_away(d, y) : hn::Round(y);
+template <bool kAway, class D, class V>
+HWY_INLINE V round_integer(D d, V y) {
+  if constexpr (kAway) return round_away(d, y);
+  return hn::Round(y);
 }
 
 // Integer level of v (round_to_int without the NaN rule, which the caller applies).
-template <class D, class V>
+template <bool kAway, class D, class V>
 HWY_INLINE auto integer_level(D d, const Encoder& e, V v) {
   const hn::RebindToSigned<D> di;
-  const V r = hn::Min(hn::Max(round_integer(d, e, v), hn::Set(d, e.int_lo)), hn::Set(d, e.int_hi));
+  const V r = hn::Min(hn::Max(round_integer<kAway>(d, v), hn::Set(d, e.int_lo)), hn::Set(d, e.int_hi));
   return hn::ConvertTo(di, hn::IfThenZeroElse(hn::IsNaN(v), r));  // NaN converts to 0
 }
 
 // encode(spec, v) for a float spec, as int32 codes.
-template <class D, class V>
+template <bool kAway, class D, class V>
 HWY_INLINE auto float_code(D d, const Encoder& e, V v) {
   const hn::RebindToSigned<D> di;
   const hn::RebindToUnsigned<D> du;
@@ -188,14 +190,14 @@ HWY_INLINE auto float_code(D d, const Encoder& e, V v) {
   const auto a = hn::And(bits, hn::Set(du, kAbsMask));
   // At or above 2^emin: round the FP32 pattern at the element's mantissa width.
   auto rounded = hn::Add(a, hn::Set(du, e.half));
-  if (!e.away) rounded = hn::Add(rounded, hn::And(hn::ShiftRightSame(a, e.round_shift), hn::Set(du, 1)));
+  if constexpr (!kAway) rounded = hn::Add(rounded, hn::And(hn::ShiftRightSame(a, e.round_shift), hn::Set(du, 1)));
   const auto normal = hn::Sub(hn::ShiftRightSame(rounded, e.round_shift), hn::Set(du, e.rebias));
   // Below 2^emin: the count of quanta, rounded by the FPU (other lanes get 0, so that no
   // NaN or huge value is converted).
   const auto ai = hn::BitCast(di, a);  // < 2^31, so signed compares order it
   const auto small = hn::Lt(ai, hn::Set(di, static_cast<std::int32_t>(e.normal_floor)));
-  const auto quanta = round_integer(
-      d, e, hn::IfThenElseZero(hn::RebindMask(d, small), hn::Mul(hn::BitCast(d, a), hn::Set(d, e.to_quanta))));
+  const auto quanta = round_integer<kAway>(
+      d, hn::IfThenElseZero(hn::RebindMask(d, small), hn::Mul(hn::BitCast(d, a), hn::Set(d, e.to_quanta))));
   auto code = hn::IfThenElse(small, hn::ConvertTo(di, quanta), hn::BitCast(di, normal));
   code = hn::Min(code, hn::Set(di, e.max_code));
   code = hn::IfThenElse(hn::Eq(ai, hn::Set(di, static_cast<std::int32_t>(kInfBits))),
@@ -207,10 +209,19 @@ HWY_INLINE auto float_code(D d, const Encoder& e, V v) {
                         hn::Set(di, e.nan_result), code);
 }
 
-template <class D, class V>
+template <bool kAway, class D, class V>
 HWY_INLINE auto element_code(D d, const Encoder& e, V v) {
-  if (e.integer) return hn::And(integer_level(d, e, v), hn::Set(hn::RebindToSigned<D>(), e.mask));
-  return float_code(d, e, v);
+  if (e.integer) {
+    return hn::And(integer_level<kAway>(d, e, v), hn::Set(hn::RebindToSigned<D>(), e.mask));
+  }
+  return float_code<kAway>(d, e, v);
+}
+
+// Calls body(std::bool_constant<away>) so that the rounding rule is fixed at compile time.
+template <typename Body>
+HWY_INLINE void with_rounding(bool away, const Body& body) {
+  if (away) return body(std::true_type());
+  body(std::false_type());
 }
 
 void encode_array(const ElementSpec& s, Rounding rounding, const float* x, std::int64_t n,
@@ -222,13 +233,16 @@ void encode_array(const ElementSpec& s, Rounding rounding, const float* x, std::
   const hn::RebindToUnsigned<decltype(d)> du;
   const hn::RebindToUnsigned<decltype(d1)> du1;
   const auto step = static_cast<std::int64_t>(hn::Lanes(d));
-  std::int64_t i = 0;
-  for (; i + step <= n; i += step) {
-    hn::StoreU(hn::BitCast(du, element_code(d, e, hn::LoadU(d, x + i))), du, codes + i);
-  }
-  for (; i < n; ++i) {
-    hn::StoreU(hn::BitCast(du1, element_code(d1, e, hn::LoadU(d1, x + i))), du1, codes + i);
-  }
+  with_rounding(e.away, [&](auto away) {
+    std::int64_t i = 0;
+    for (; i + step <= n; i += step) {
+      hn::StoreU(hn::BitCast(du, element_code<decltype(away)::value>(d, e, hn::LoadU(d, x + i))), du, codes + i);
+    }
+    for (; i < n; ++i) {
+      hn::StoreU(hn::BitCast(du1, element_code<decltype(away)::value>(d1, e, hn::LoadU(d1, x + i))), du1,
+                 codes + i);
+    }
+  });
 }
 
 // Packs n one-byte codes into the stream at element `first`: 4-bit pairs in vectors, 6-bit
@@ -259,6 +273,24 @@ void pack(const std::uint8_t* codes, std::int64_t n, int bits, std::uint8_t* str
 #endif
   if (bits == 6 && first % 4 == 0) {
     std::uint8_t* out = stream + first / 4 * 3;
+#if HWY_TARGET != HWY_SCALAR
+    // Sixteen codes become four 24-bit words in 32-bit lanes, whose low three bytes a byte
+    // shuffle gathers into 12 bytes. The 16-byte store's last four bytes are overwritten by
+    // the next group, so the loop stops while at least one more group follows.
+    const hn::Full128<std::uint8_t> d8;
+    const hn::Full128<std::uint32_t> d32;
+    alignas(16) static constexpr std::uint8_t kGather[16] = {0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14,
+                                                              0, 0, 0, 0};
+    const auto gather = hn::Load(d8, kGather);
+    for (; i + 32 <= n; i += 16) {
+      const auto v = hn::BitCast(d32, hn::LoadU(d8, codes + i));
+      const auto w = hn::Or(hn::Or(hn::And(v, hn::Set(d32, 0x3Fu)),
+                                   hn::And(hn::ShiftRight<2>(v), hn::Set(d32, 0xFC0u))),
+                            hn::Or(hn::And(hn::ShiftRight<4>(v), hn::Set(d32, 0x3F000u)),
+                                   hn::And(hn::ShiftRight<6>(v), hn::Set(d32, 0xFC0000u))));
+      hn::StoreU(hn::TableLookupBytes(hn::BitCast(d8, w), gather), d8, out + i / 4 * 3);
+    }
+#endif
     for (; i + 4 <= n; i += 4) {
       const std::uint32_t w = codes[i] | (codes[i + 1] << 6) | (codes[i + 2] << 12) |
                               (static_cast<std::uint32_t>(codes[i + 3]) << 18);
@@ -293,6 +325,23 @@ const std::uint8_t* unpack(const std::uint8_t* stream, std::int64_t first, std::
 #endif
   if (bits == 6 && first % 4 == 0) {
     const std::uint8_t* in = stream + first / 4 * 3;
+#if HWY_TARGET != HWY_SCALAR
+    // The inverse shuffle: 12 bytes spread to four 32-bit lanes, each split into its four
+    // codes. The 16-byte load reads 4 bytes ahead, so the loop stops 8 codes early.
+    const hn::Full128<std::uint8_t> d8;
+    const hn::Full128<std::uint32_t> d32;
+    alignas(16) static constexpr std::uint8_t kSpread[16] = {0, 1, 2, 2, 3, 4, 5, 5,
+                                                             6, 7, 8, 8, 9, 10, 11, 11};
+    const auto spread = hn::Load(d8, kSpread);
+    for (; i + 24 <= n; i += 16) {
+      const auto w = hn::BitCast(d32, hn::TableLookupBytes(hn::LoadU(d8, in + i / 4 * 3), spread));
+      const auto c = hn::Or(hn::Or(hn::And(w, hn::Set(d32, 0x3Fu)),
+                                   hn::And(hn::ShiftLeft<2>(w), hn::Set(d32, 0x3F00u))),
+                            hn::Or(hn::And(hn::ShiftLeft<4>(w), hn::Set(d32, 0x3F0000u)),
+                                   hn::And(hn::ShiftLeft<6>(w), hn::Set(d32, 0x3F000000u))));
+      hn::StoreU(hn::BitCast(d8, c), d8, codes + i);
+    }
+#endif
     for (; i + 4 <= n; i += 4) {
       const std::uint32_t w = in[i / 4 * 3] | (in[i / 4 * 3 + 1] << 8) |
                               (static_cast<std::uint32_t>(in[i / 4 * 3 + 2]) << 16);
@@ -303,42 +352,74 @@ const std::uint8_t* unpack(const std::uint8_t* stream, std::int64_t first, std::
   return codes;
 }
 
-void encode_blocks(const ElementRule& rule, const EncodeRun& run) {
-  const Encoder e(*rule.spec, rule.rounding, rule.int_lo, rule.int_hi);
+// The block loop with the rule's choices fixed at compile time, so that the inner loop has no
+// branches.
+template <ScaleOp kOp, bool kInteger, bool kAway, bool kZeroPoint>
+void encode_block_loop(const Encoder& e, float unit_value, const EncodeRun& run,
+                       std::uint8_t* codes) {
   const int block = run.block;
-  std::uint8_t* codes = rule.spec->bits == 8 ? run.stream + run.first : run.scratch;
   with_block_tag(block, [&](auto d) {
     using D = decltype(d);
     const hn::RebindToSigned<D> di;
     const hn::Rebind<std::uint8_t, D> d8;
     const auto step = static_cast<int>(hn::Lanes(d));
-    const auto unit = hn::Set(d, rule.unit);
+    const auto unit = hn::Set(d, unit_value);
     const auto levels = hn::Set(di, e.mask);
     for (std::int64_t j = 0; j < run.blocks; ++j) {
       std::uint8_t* out = codes + j * block;
-      if (run.skip && run.skip[j]) {
+      if (run.skip[j]) {
         std::memset(out, 0, static_cast<size_t>(block));
         continue;
       }
       const float* v = run.x + j * block;
       const auto factor = hn::Set(d, run.factor[j]);
-      const auto factor_neg = hn::Set(d, run.factor_neg ? run.factor_neg[j] : 0.0f);
-      const auto zero = hn::Set(di, run.zero_point ? run.zero_point[j] : 0);
+      const auto factor_neg = hn::Set(d, kOp == ScaleOp::kDivideBySign ? run.factor_neg[j] : 0.0f);
+      const auto zero = hn::Set(di, kZeroPoint ? run.zero_point[j] : 0);
       for (int i = 0; i < block; i += step) {
+        // The next run's values are requested now, so that DRAM works while this run
+        // computes (software pipelining; its statistics pass then reads from cache).
+        hwy::Prefetch(v + i + kRunElements);
         const auto x = hn::LoadU(d, v + i);
-        auto scaled = rule.op == ScaleOp::kMultiply ? hn::Mul(x, factor)
-                      : rule.op == ScaleOp::kDivide
+        auto scaled = kOp == ScaleOp::kMultiply ? hn::Mul(x, factor)
+                      : kOp == ScaleOp::kDivide
                           ? hn::Div(x, factor)
                           : hn::Div(x, hn::IfNegativeThenElse(x, factor_neg, factor));
-        scaled = hn::Mul(scaled, unit);
-        auto code = e.integer ? integer_level(d, e, scaled) : float_code(d, e, scaled);
-        code = run.zero_point ? hn::Min(hn::Max(hn::Add(code, zero), hn::Zero(di)), levels)
-                              : hn::And(code, levels);
+        if constexpr (kInteger) scaled = hn::Mul(scaled, unit);
+        hn::Vec<decltype(di)> code;
+        if constexpr (kInteger) {
+          code = integer_level<kAway>(d, e, scaled);
+        } else {
+          code = float_code<kAway>(d, e, scaled);
+        }
+        code = kZeroPoint ? hn::Min(hn::Max(hn::Add(code, zero), hn::Zero(di)), levels)
+                          : hn::And(code, levels);
         hn::StoreU(hn::DemoteTo(d8, code), d8, out + i);
       }
     }
   });
-  pack(codes, run.blocks * block, rule.spec->bits, run.stream, run.first);
+}
+
+template <ScaleOp kOp>
+void encode_blocks_with(const Encoder& e, const ElementRule& rule, const EncodeRun& run,
+                        std::uint8_t* codes) {
+  with_rounding(e.away, [&](auto away) {
+    if (!e.integer) return encode_block_loop<kOp, false, decltype(away)::value, false>(e, 1.0f, run, codes);
+    if (run.zero_point) return encode_block_loop<kOp, true, decltype(away)::value, true>(e, rule.unit, run, codes);
+    encode_block_loop<kOp, true, decltype(away)::value, false>(e, rule.unit, run, codes);
+  });
+}
+
+void encode_blocks(const ElementRule& rule, const EncodeRun& run) {
+  const Encoder e(*rule.spec, rule.rounding, rule.int_lo, rule.int_hi);
+  std::uint8_t* codes = rule.spec->bits == 8 ? run.stream + run.first : run.scratch;
+  switch (rule.op) {
+    case ScaleOp::kMultiply: encode_blocks_with<ScaleOp::kMultiply>(e, rule, run, codes); break;
+    case ScaleOp::kDivide: encode_blocks_with<ScaleOp::kDivide>(e, rule, run, codes); break;
+    case ScaleOp::kDivideBySign:
+      encode_blocks_with<ScaleOp::kDivideBySign>(e, rule, run, codes);
+      break;
+  }
+  pack(codes, run.blocks * run.block, rule.spec->bits, run.stream, run.first);
 }
 
 // ---- decode ---------------------------------------------------------------------------------
@@ -348,7 +429,9 @@ struct Decoder {
   int shift;                 // float specs: 23 - m; integer specs: 32 - bits
   int sign_shift;            // 32 - bits: the code's sign bit to bit 31
   std::uint32_t magnitude_mask, sign_bit;
-  float rescale;             // 2^(127 - bias): the FP32 reading of the fields to the value
+  std::uint32_t rebias;      // (127 - bias) << 23
+  std::uint32_t subnormal_floor;  // the smallest normal code (0: none to treat apart)
+  float quantum;             // 2^(emin - m)
   std::uint32_t nan_magnitude;  // kAllOnesNaN: the NaN magnitude; else above every code
   std::uint32_t special_floor;  // kIeee: the all-ones exponent; else above every code
   std::uint32_t inf_magnitude;
@@ -356,7 +439,9 @@ struct Decoder {
   explicit Decoder(const ElementSpec& s)
       : integer(s.is_integer), shift(s.is_integer ? 32 - s.bits : 23 - s.man_bits),
         sign_shift(32 - s.bits), magnitude_mask(s.magnitude_mask()), sign_bit(s.sign_bit()) {
-    rescale = s.is_integer ? 1.0f : exp2_int(127 - s.bias);
+    rebias = static_cast<std::uint32_t>(127 - s.bias) << 23;
+    subnormal_floor = s.is_integer || s.emin() == -126 ? 0 : 1u << s.man_bits;
+    quantum = exp2_int(s.quantum_exponent());
     const std::uint32_t above = s.code_count();
     nan_magnitude = s.non_finite == NonFinite::kAllOnesNaN ? s.magnitude_mask() : above;
     special_floor = s.non_finite == NonFinite::kIeee ? s.inf_code() : above;
@@ -373,10 +458,18 @@ HWY_INLINE auto decode_code(D d, const Decoder& c, VU code) {
     return hn::ConvertTo(d, hn::ShiftRightSame(hn::BitCast(di, hn::ShiftLeftSame(code, c.shift)),
                                                c.shift));
   }
-  // The fields placed in FP32's read as a value 2^(bias - 127) times the element's, for
-  // normal and subnormal codes alike; the scale-up by a power of two is exact.
+  // Normal codes: the fields moved to FP32's positions with the exponent rebiased in the
+  // integers. Subnormal codes: mantissa * 2^(emin - m), both factors and the product exact
+  // (and all normal, so no denormal assist). BF16 shares FP32's emin, so its subnormal fields
+  // already are FP32's and the first form serves every code.
   const auto magnitude = hn::And(code, hn::Set(du, c.magnitude_mask));
-  auto value = hn::Mul(hn::BitCast(d, hn::ShiftLeftSame(magnitude, c.shift)), hn::Set(d, c.rescale));
+  auto value = hn::BitCast(d, hn::Add(hn::ShiftLeftSame(magnitude, c.shift), hn::Set(du, c.rebias)));
+  if (c.subnormal_floor) {
+    const auto subnormal = hn::Lt(magnitude, hn::Set(du, c.subnormal_floor));
+    value = hn::IfThenElse(hn::RebindMask(d, subnormal),
+                           hn::Mul(hn::ConvertTo(d, hn::BitCast(di, magnitude)), hn::Set(d, c.quantum)),
+                           value);
+  }
   value = hn::IfThenElse(hn::RebindMask(d, hn::Eq(magnitude, hn::Set(du, c.inf_magnitude))),
                          hn::Set(d, bits_float(kInfBits)), value);
   value = hn::Or(value, hn::BitCast(d, hn::ShiftLeftSame(hn::And(code, hn::Set(du, c.sign_bit)),

@@ -59,8 +59,8 @@ void decode_scales(const ScaleSpec& scale, const std::uint32_t* codes, std::int6
 // factor of its sign (AFPQ's two scales).
 enum class ScaleOp { kMultiply, kDivide, kDivideBySign };
 
-// One element rule: the input is scaled by the block factor, then by `unit` (MXINT8's 2^6),
-// then encoded: float specs as encode(spec, v, rounding); integer specs as
+// One element rule: the input is scaled by the block factor, then (integer elements) by
+// `unit` (MXINT8's 2^6), then encoded: float specs as encode(spec, v, rounding); integer specs as
 // round_to_int(v, int_lo, int_hi, rounding), plus the block's zero point and clamped to
 // [0, 2^bits - 1] when zero points are given, else masked to `bits` bits.
 struct ElementRule {
@@ -79,7 +79,7 @@ struct EncodeRun {
   const float* factor;
   const float* factor_neg;
   const std::uint8_t* zero_point;
-  const std::uint8_t* skip;  // blocks whose codes stay 0 (their scale is the NaN code)
+  const std::uint8_t* skip;  // per block: 1 where the codes stay 0 (the scale is the NaN code)
   std::uint8_t* stream;      // the row's packed element stream ...
   std::int64_t first;        // ... and the element index of the run's first value in it
   std::uint8_t* scratch;     // blocks * block bytes for the unpacked codes
