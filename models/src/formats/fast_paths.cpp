@@ -352,6 +352,14 @@ const std::uint8_t* unpack(const std::uint8_t* stream, std::int64_t first, std::
   return codes;
 }
 
+// Lanes whose sign bit is set (-0 and negative NaN included, as std::signbit). Not
+// IfNegativeThenElse, which Highway 1.0.3 gets wrong for floats on SSSE3.
+template <class D, class V>
+HWY_INLINE auto sign_bit_set(D d, V x) {
+  const hn::RebindToSigned<D> di;
+  return hn::RebindMask(d, hn::Lt(hn::BitCast(di, x), hn::Zero(di)));
+}
+
 // The block loop with the rule's choices fixed at compile time, so that the inner loop has no
 // branches.
 template <ScaleOp kOp, bool kInteger, bool kAway, bool kZeroPoint>
@@ -383,7 +391,7 @@ void encode_block_loop(const Encoder& e, float unit_value, const EncodeRun& run,
         auto scaled = kOp == ScaleOp::kMultiply ? hn::Mul(x, factor)
                       : kOp == ScaleOp::kDivide
                           ? hn::Div(x, factor)
-                          : hn::Div(x, hn::IfNegativeThenElse(x, factor_neg, factor));
+                          : hn::Div(x, hn::IfThenElse(sign_bit_set(d, x), factor_neg, factor));
         if constexpr (kInteger) scaled = hn::Mul(scaled, unit);
         hn::Vec<decltype(di)> code;
         if constexpr (kInteger) {
