@@ -68,6 +68,8 @@ class NvFormat final : public BlockFormat {
     quantize_runs(x, block, [&](const float* v, std::int64_t r, std::int64_t first,
                                 std::int64_t blocks) {
       block_amax_bits(v, blocks, block, s.stats.data());
+      // Loops over the run's blocks without table lookups, so that the compiler vectorizes
+      // them (a scalar division per 16 values would cost as much as their encode).
       for (std::int64_t b = 0; b < blocks; ++b) {
         const float ratio = bits_float(s.stats[b]) / elem_max_ / g;
         s.scale_in[b] = modelopt_ ? ratio : std::clamp(ratio, kSmallestNormalE4M3, kE4M3Max);
@@ -77,10 +79,22 @@ class NvFormat final : public BlockFormat {
       std::uint8_t* scales = q.scales.data() + r * q.blocks_per_row() + first;
       for (std::int64_t b = 0; b < blocks; ++b) {
         s.skip[b] = s.stats[b] >= 0x7F800000u;
-        std::uint32_t code = s.skip[b] ? spec::kUE4M3.nan_code() : s.scale_codes[b];
-        if (modelopt_ && !s.skip[b] && scale_values_[code] == 0) code = one;
-        scales[b] = static_cast<std::uint8_t>(code);
-        s.factor[b] = modelopt_ ? scale_values_[code] * g : inv_g / scale_values_[code];
+        if (s.skip[b]) s.scale_codes[b] = spec::kUE4M3.nan_code();
+        scales[b] = static_cast<std::uint8_t>(s.scale_codes[b]);
+      }
+      if (modelopt_) {
+        for (std::int64_t b = 0; b < blocks; ++b) {
+          std::uint32_t& code = s.scale_codes[b];
+          if (!s.skip[b] && scale_values_[code] == 0) code = one;
+          scales[b] = static_cast<std::uint8_t>(code);
+          s.factor[b] = scale_values_[code] * g;
+        }
+      } else {
+        // A normal UE4M3 code (the clamp keeps them normal) is an FP32 pattern shifted by 20
+        // bits and rebiased from 7 to 127; NaN blocks are skipped, whatever their factor.
+        for (std::int64_t b = 0; b < blocks; ++b) {
+          s.factor[b] = inv_g / bits_float((s.scale_codes[b] << 20) + ((127u - 7u) << 23));
+        }
       }
       encode_blocks(rule, {v, blocks, block, s.factor.data(), nullptr, nullptr, s.skip.data(),
                            q.row_elements(r), first * block, s.codes.data()});
