@@ -89,12 +89,10 @@ class AfpqFormat final : public BlockFormat {
     dequantize_runs(q, out, [&](float* values, std::int64_t r, std::int64_t first,
                                 std::int64_t blocks) {
       const std::int64_t index = r * q.blocks_per_row() + first;
-      for (std::int64_t b = 0; b < blocks; ++b) {
-        s.scale_codes[b] = load_scale(q.scales.data() + (index + b) * q.scale_bytes, q.scale_bytes);
-        s.scale_codes_neg[b] = load_scale(q.aux.data() + (index + b) * q.aux_bytes, q.aux_bytes);
-      }
-      decode_scales(scale_, s.scale_codes.data(), blocks, s.factor.data());
-      decode_scales(scale_, s.scale_codes_neg.data(), blocks, s.factor_neg.data());
+      read_scales(scale_, q.scales.data() + index * q.scale_bytes, blocks, s.scale_codes.data(),
+                  s.factor.data());
+      read_scales(scale_, q.aux.data() + index * q.aux_bytes, blocks, s.scale_codes_neg.data(),
+                  s.factor_neg.data());
       for (std::int64_t b = 0; b < blocks; ++b) {
         if (std::isnan(s.factor[b])) s.factor_neg[b] = s.factor[b];
       }

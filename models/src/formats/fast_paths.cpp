@@ -603,8 +603,9 @@ void encode_positive_scales(const ScaleSpec& scale, const float* s, std::int64_t
   }
 }
 
-void decode_scales(const ScaleSpec& scale, const std::uint32_t* codes, std::int64_t n,
-                   float* values) {
+void read_scales(const ScaleSpec& scale, const std::uint8_t* stored, std::int64_t n,
+                 std::uint32_t* codes, float* values) {
+  for (std::int64_t i = 0; i < n; ++i) codes[i] = load_scale(stored + i * scale.bytes(), scale.bytes());
   if (!scale.spec) {
     for (std::int64_t i = 0; i < n; ++i) values[i] = bits_float(codes[i]);
     return;

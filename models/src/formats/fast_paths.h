@@ -49,11 +49,12 @@ void encode_array(const ElementSpec& s, Rounding rounding, const float* x, std::
                   std::uint32_t* codes);
 void decode_array(const ElementSpec& s, const std::uint32_t* codes, std::int64_t n, float* out);
 
-// ScaleSpec::encode_positive and ScaleSpec::decode over n block scales.
+// ScaleSpec::encode_positive over n block scales, with the values of the codes.
 void encode_positive_scales(const ScaleSpec& scale, const float* s, std::int64_t n,
                             std::uint32_t* codes, float* values);
-void decode_scales(const ScaleSpec& scale, const std::uint32_t* codes, std::int64_t n,
-                   float* values);
+// Reads n stored scales (scale.bytes() each, from `stored`) into codes and their values.
+void read_scales(const ScaleSpec& scale, const std::uint8_t* stored, std::int64_t n,
+                 std::uint32_t* codes, float* values);
 
 // How a block's values become element inputs: x * factor, x / factor, or x divided by the
 // factor of its sign (AFPQ's two scales).

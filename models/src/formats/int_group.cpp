@@ -111,12 +111,10 @@ class IntGroupFormat final : public BlockFormat {
     dequantize_runs(q, out, [&](float* values, std::int64_t r, std::int64_t first,
                                 std::int64_t blocks) {
       const std::int64_t index = r * q.blocks_per_row() + first;
+      read_scales(scale_, q.scales.data() + index * q.scale_bytes, blocks, s.scale_codes.data(),
+                  s.factor.data());
       for (std::int64_t b = 0; b < blocks; ++b) {
-        s.scale_codes[b] = load_scale(q.scales.data() + (index + b) * q.scale_bytes, q.scale_bytes);
         if (asymmetric_) s.zero_point[b] = q.aux[static_cast<size_t>(index + b)];
-      }
-      decode_scales(scale_, s.scale_codes.data(), blocks, s.factor.data());
-      for (std::int64_t b = 0; b < blocks; ++b) {
         const float f = s.factor[b];
         s.factor[b] = !std::isfinite(f) ? std::numeric_limits<float>::quiet_NaN() : f == 0 ? 0.0f : f;
       }
