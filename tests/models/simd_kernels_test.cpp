@@ -213,7 +213,7 @@ TEST_P(KernelTest, DecodeBlocksMatchTheEngine) {
       for (std::uint32_t c = 0; c < s->code_count() && c < n; ++c) codes[c] = c;  // all codes
       std::vector<std::uint8_t> stream(static_cast<size_t>(((n + block) * s->bits + 7) / 8 + 8));
       for (std::int64_t i = 0; i < n; ++i) pack_code(stream.data(), block + i, s->bits, codes[i]);
-      std::vector<float> factor(blocks), factor_neg(blocks), out(n);
+      std::vector<float> factor(blocks), factor_neg(blocks), out(n), staging(n);
       std::vector<std::uint8_t> zero(blocks), scratch(n);
       for (std::int64_t b = 0; b < blocks; ++b) {
         factor[b] = factors[b % 8];
@@ -221,15 +221,16 @@ TEST_P(KernelTest, DecodeBlocksMatchTheEngine) {
         zero[b] = static_cast<std::uint8_t>(b % s->code_count());
       }
       const float g = 0.3f;
-      for (int variant = 0; variant < 3; ++variant) {
-        // 0: decode * factor; 1: (... * unit) * factor * g, by the code's sign; 2: zero points.
+      for (int variant = 0; variant < 4; ++variant) {
+        // 0: decode * factor; 1: (... * unit) * factor * g; 2: zero points; 3: the factor of
+        // the code's sign. Odd variants store through the non-temporal staging copy.
         if (variant == 2 && !s->is_integer) continue;
         const float unit = variant == 1 ? 0x1p-6f : 1.0f;
-        const bool by_sign = variant == 1 && s->is_signed;
+        const bool by_sign = variant == 3;
         decode_blocks(*s, unit, variant == 1 ? &g : nullptr,
                       {stream.data(), block, blocks, block, factor.data(),
                        by_sign ? factor_neg.data() : nullptr, variant == 2 ? zero.data() : nullptr,
-                       scratch.data(), out.data()});
+                       scratch.data(), out.data(), variant % 2 ? staging.data() : nullptr});
         for (std::int64_t i = 0; i < n; ++i) {
           const std::int64_t b = i / block;
           const bool negative = (codes[i] & s->sign_bit()) != 0;

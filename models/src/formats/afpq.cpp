@@ -98,7 +98,8 @@ class AfpqFormat final : public BlockFormat {
       }
       decode_blocks(spec::kE2M1, 1.0f, nullptr,
                     {q.row_elements(r), first * q.block, blocks, q.block, s.factor.data(),
-                     s.factor_neg.data(), nullptr, s.codes.data(), values});
+                     s.factor_neg.data(), nullptr, s.codes.data(), values,
+                     streaming_output(q) ? s.values.data() : nullptr});
     });
   }
 

@@ -506,11 +506,11 @@ void decode_array(const ElementSpec& s, const std::uint32_t* codes, std::int64_t
   }
 }
 
-void decode_blocks(const ElementSpec& spec, float unit_value, const float* tensor_scale,
-                   const DecodeRun& run) {
-  const Decoder c(spec);
+// The block loop with the run's choices fixed at compile time (see encode_block_loop).
+template <bool kZeroPoint, bool kBySign, bool kTensorScale>
+void decode_block_loop(const Decoder& c, float unit_value, float tensor_scale,
+                       const std::uint8_t* codes, const DecodeRun& run) {
   const int block = run.block;
-  const std::uint8_t* codes = unpack(run.stream, run.first, run.blocks * block, spec.bits, run.scratch);
   with_block_tag(block, [&](auto d) {
     using D = decltype(d);
     const hn::RebindToSigned<D> di;
@@ -518,28 +518,58 @@ void decode_blocks(const ElementSpec& spec, float unit_value, const float* tenso
     const hn::Rebind<std::uint8_t, D> d8;
     const auto step = static_cast<int>(hn::Lanes(d));
     const auto unit = hn::Set(d, unit_value);
-    const auto g = hn::Set(d, tensor_scale ? *tensor_scale : 1.0f);
+    const auto g = hn::Set(d, tensor_scale);
     const auto sign_bit = hn::Set(du, c.sign_bit);
     for (std::int64_t j = 0; j < run.blocks; ++j) {
       const auto factor = hn::Set(d, run.factor[j]);
-      const auto factor_neg = hn::Set(d, run.factor_neg ? run.factor_neg[j] : 0.0f);
-      const auto zero = hn::Set(di, run.zero_point ? run.zero_point[j] : 0);
+      const auto factor_neg = hn::Set(d, kBySign ? run.factor_neg[j] : 0.0f);
+      const auto zero = hn::Set(di, kZeroPoint ? run.zero_point[j] : 0);
       float* out = run.out + j * block;
       for (int i = 0; i < block; i += step) {
         const auto code = hn::PromoteTo(du, hn::LoadU(d8, codes + j * block + i));
-        const auto element =
-            run.zero_point ? hn::ConvertTo(d, hn::Sub(hn::BitCast(di, code), zero))
-                           : decode_code(d, c, code);
-        const auto s = run.factor_neg
-                           ? hn::IfThenElse(hn::RebindMask(d, hn::Ne(hn::And(code, sign_bit), hn::Zero(du))),
-                                            factor_neg, factor)
-                           : factor;
+        const auto element = kZeroPoint ? hn::ConvertTo(d, hn::Sub(hn::BitCast(di, code), zero))
+                                        : decode_code(d, c, code);
+        const auto negative = hn::RebindMask(d, hn::Ne(hn::And(code, sign_bit), hn::Zero(du)));
+        const auto s = kBySign ? hn::IfThenElse(negative, factor_neg, factor) : factor;
         auto value = hn::Mul(hn::Mul(element, unit), s);
-        if (tensor_scale) value = hn::Mul(value, g);
+        if constexpr (kTensorScale) value = hn::Mul(value, g);
         hn::StoreU(value, d, out + i);
       }
     }
   });
+}
+
+// dst[i] = src[i] with non-temporal stores from the first vector-aligned element on: the
+// destination lines are written without being read first.
+void stream_copy(const float* src, std::int64_t n, float* dst) {
+  const hn::ScalableTag<float> d;
+  const auto step = static_cast<std::int64_t>(hn::Lanes(d));
+  std::int64_t i = 0;
+  for (; i < n && reinterpret_cast<std::uintptr_t>(dst + i) % (step * sizeof(float)) != 0; ++i) {
+    dst[i] = src[i];
+  }
+  for (; i + step <= n; i += step) hn::Stream(hn::LoadU(d, src + i), d, dst + i);
+  for (; i < n; ++i) dst[i] = src[i];
+  hwy::FlushStream();
+}
+
+void decode_blocks(const ElementSpec& spec, float unit, const float* tensor_scale,
+                   const DecodeRun& run) {
+  const Decoder c(spec);
+  const std::uint8_t* codes =
+      unpack(run.stream, run.first, run.blocks * run.block, spec.bits, run.scratch);
+  DecodeRun to = run;
+  if (run.staging) to.out = run.staging;
+  if (tensor_scale) {
+    decode_block_loop<false, false, true>(c, unit, *tensor_scale, codes, to);
+  } else if (run.zero_point) {
+    decode_block_loop<true, false, false>(c, unit, 1.0f, codes, to);
+  } else if (run.factor_neg) {
+    decode_block_loop<false, true, false>(c, unit, 1.0f, codes, to);
+  } else {
+    decode_block_loop<false, false, false>(c, unit, 1.0f, codes, to);
+  }
+  if (run.staging) stream_copy(run.staging, run.blocks * run.block, run.out);
 }
 
 }  // namespace HWY_NAMESPACE

@@ -88,7 +88,8 @@ struct EncodeRun {
 void encode_blocks(const ElementRule& rule, const EncodeRun& run);
 
 // The inverse: out = decode(code) [- zero point] * unit * factor [* tensor_scale], the
-// factor of the code's sign where factor_neg is given (AFPQ).
+// factor of the code's sign where factor_neg is given (AFPQ). At most one of tensor_scale,
+// zero_point and factor_neg is given (no format has two).
 struct DecodeRun {
   const std::uint8_t* stream;
   std::int64_t first;
@@ -99,7 +100,16 @@ struct DecodeRun {
   const std::uint8_t* zero_point;
   std::uint8_t* scratch;
   float* out;
+  // Where set (blocks * block floats), the values are decoded there and stored to `out` with
+  // non-temporal stores (see streaming_output).
+  float* staging;
 };
+
+// Outputs from this size up go to memory with non-temporal stores: they are beyond the
+// private caches, and a store that misses would first read its line from DRAM.
+inline bool streaming_output(const QuantizedTensor& q) {
+  return q.rows * q.cols >= (std::int64_t{16} << 20) / 4;  // 16 MiB of float32
+}
 void decode_blocks(const ElementSpec& spec, float unit, const float* tensor_scale,
                    const DecodeRun& run);
 
@@ -109,11 +119,12 @@ struct RunScratch {
       : blocks(std::max<std::int64_t>(1, kRunElements / block)),
         stats(size(1)), stats_neg(size(1)), scale_codes(size(1)), scale_codes_neg(size(1)),
         scale_in(size(1)), scale_in_neg(size(1)), factor(size(1)), factor_neg(size(1)),
-        zero_point(size(1)), skip(size(1)), codes(size(block)) {}
+        zero_point(size(1)), skip(size(1)), codes(size(block)), values(size(block)) {}
   std::int64_t blocks;  // blocks per run
   std::vector<std::uint32_t> stats, stats_neg, scale_codes, scale_codes_neg;
   std::vector<float> scale_in, scale_in_neg, factor, factor_neg;
   std::vector<std::uint8_t> zero_point, skip, codes;
+  std::vector<float> values;  // the staging area of DecodeRun
 
  private:
   size_t size(int per_block) const { return static_cast<size_t>(blocks * per_block); }

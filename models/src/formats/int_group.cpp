@@ -120,7 +120,8 @@ class IntGroupFormat final : public BlockFormat {
       }
       decode_blocks(element_spec(info_.element), 1.0f, nullptr,
                     {q.row_elements(r), first * q.block, blocks, q.block, s.factor.data(), nullptr,
-                     asymmetric_ ? s.zero_point.data() : nullptr, s.codes.data(), values});
+                     asymmetric_ ? s.zero_point.data() : nullptr, s.codes.data(), values,
+                     streaming_output(q) ? s.values.data() : nullptr});
     });
   }
 

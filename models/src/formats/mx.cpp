@@ -130,7 +130,8 @@ class MxFormat final : public BlockFormat {
       }
       decode_blocks(elem_, is_int_ ? exp2_int(-kMxInt8FractionBits) : 1.0f, nullptr,
                     {q.row_elements(r), first * q.block, blocks, q.block, s.factor.data(), nullptr,
-                     nullptr, s.codes.data(), values});
+                     nullptr, s.codes.data(), values,
+                     streaming_output(q) ? s.values.data() : nullptr});
     });
   }
 

@@ -112,7 +112,8 @@ class NvFormat final : public BlockFormat {
       for (std::int64_t b = 0; b < blocks; ++b) s.factor[b] = scale_values_[scales[b] & 0x7F];
       decode_blocks(elem_, 1.0f, &q.tensor_scale,
                     {q.row_elements(r), first * q.block, blocks, q.block, s.factor.data(), nullptr,
-                     nullptr, s.codes.data(), values});
+                     nullptr, s.codes.data(), values,
+                     streaming_output(q) ? s.values.data() : nullptr});
     });
   }
 
