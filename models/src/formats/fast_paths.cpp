@@ -99,12 +99,12 @@ std::uint32_t finite_amax_bits(const float* x, std::int64_t n) {
   // Four accumulators hide the latency of the max chain.
   auto m0 = hn::Zero(di), m1 = hn::Zero(di), m2 = hn::Zero(di), m3 = hn::Zero(di);
   const auto finite = [&](const float* p) {
+    hwy::Prefetch(p + kPrefetchAhead);
     const auto b = hn::And(hn::BitCast(di, hn::LoadU(d, p)), abs_mask);
     return hn::IfThenElseZero(hn::Lt(b, inf), b);
   };
   std::int64_t i = 0;
   for (; i + 4 * step <= n; i += 4 * step) {
-    hwy::Prefetch(x + i + kPrefetchAhead);
     m0 = hn::Max(m0, finite(x + i));
     m1 = hn::Max(m1, finite(x + i + step));
     m2 = hn::Max(m2, finite(x + i + 2 * step));
