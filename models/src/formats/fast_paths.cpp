@@ -7,8 +7,11 @@
 //    the binade of a. Below 2^emin the element's quantum is 2^(emin - m); a * 2^(m - emin) is
 //    exact (a power-of-two scale-up of a value below 2^emin cannot overflow) and is rounded
 //    to an integer by the FPU (Round: ties to even; ties away via the exact fraction
-//    y - trunc(y)). Codes are monotonic in value, so saturation is a min with the largest
+//    y - trunc(y)). BF16 shares FP32's emin, so the bit rule also serves FP32's subnormal
+//    patterns there. Codes are monotonic in value, so saturation is a min with the largest
 //    finite code.
+//  - Float decode: a normal code's fields moved to FP32's positions with the exponent
+//    rebiased in the integers; a subnormal code is mantissa * 2^(emin - m), both exact.
 //  - Integer elements: the same integer rounding of the float itself; round_to_int rounds
 //    the exactly widened double, which gives the same integer.
 //  - Scaling multiplies and divides are the IEEE operations the scalar code performs, in the
