@@ -27,10 +27,10 @@ namespace {
 constexpr Rounding kRoundings[] = {Rounding::kNearestEven, Rounding::kNearestAway};
 
 // Every spec the vector engine serves (all but E8M0, whose missing zero MX scales avoid).
-const ElementSpec* const kVectorSpecs[] = {
-    &spec::kE2M1, &spec::kE2M3, &spec::kE3M2, &spec::kE4M3, &spec::kE5M2, &spec::kUE4M3,
-    &spec::kFP16, &spec::kBF16, &spec::kInt2, &spec::kInt3, &spec::kInt4, &spec::kInt5,
-    &spec::kInt6, &spec::kInt7, &spec::kInt8};
+const ElementSpec* const kVectorSpecs[] = {&spec::kE2M1, &spec::kE2M3,  &spec::kE3M2, &spec::kE4M3,
+                                           &spec::kE5M2, &spec::kUE4M3, &spec::kFP16, &spec::kBF16,
+                                           &spec::kInt2, &spec::kInt3,  &spec::kInt4, &spec::kInt5,
+                                           &spec::kInt6, &spec::kInt7,  &spec::kInt8};
 // The element specs of the block formats.
 const ElementSpec* const kElementSpecs[] = {&spec::kE2M1, &spec::kE2M3, &spec::kE3M2,
                                             &spec::kE4M3, &spec::kE5M2, &spec::kInt2,
@@ -104,7 +104,9 @@ TEST_P(KernelTest, BlockStatisticsMatchScalarMaxima) {
     for (int b = 0; b < blocks; ++b) {
       if (b % 5 == 1) x[b * block + rng() % block] = specials[rng() % 7];
       if (b % 9 == 4) std::fill_n(x.begin() + b * block, block, b % 2 ? -0.0f : 0.0f);
-      if (b % 11 == 2) std::for_each(x.begin() + b * block, x.begin() + (b + 1) * block, [](float& v) { v = -std::fabs(v); });
+      if (b % 11 == 2)
+        std::for_each(x.begin() + b * block, x.begin() + (b + 1) * block,
+                      [](float& v) { v = -std::fabs(v); });
     }
     std::vector<std::uint32_t> amax(blocks), pos(blocks), neg(blocks);
     block_amax_bits(x.data(), blocks, block, amax.data());
@@ -133,7 +135,8 @@ TEST_P(KernelTest, BlockStatisticsMatchScalarMaxima) {
     for (float v : x) {
       if (std::isfinite(v)) finite_max = std::max(finite_max, std::fabs(v));
     }
-    EXPECT_EQ(finite_amax_bits(x.data(), static_cast<std::int64_t>(x.size())), float_bits(finite_max));
+    EXPECT_EQ(finite_amax_bits(x.data(), static_cast<std::int64_t>(x.size())),
+              float_bits(finite_max));
   }
 }
 
@@ -176,8 +179,8 @@ TEST_P(KernelTest, EncodeBlocksMatchTheEngineForEveryRule) {
             rule.int_hi = with_zero ? levels : static_cast<std::int32_t>(s->magnitude_mask());
             rule.unit = s == &spec::kInt8 && op == ScaleOp::kMultiply ? 64.0f : 1.0f;
             // The run starts one block into the stream: packing at an offset.
-            std::vector<std::uint8_t> stream(static_cast<size_t>(((n + block) * s->bits + 7) / 8 + 8),
-                                             0);
+            std::vector<std::uint8_t> stream(
+                static_cast<size_t>(((n + block) * s->bits + 7) / 8 + 8), 0);
             encode_blocks(rule, {dense.data(), blocks, block, factor.data(), factor_neg.data(),
                                  with_zero ? zero.data() : nullptr, skip.data(), stream.data(),
                                  block, scratch.data()});
@@ -189,9 +192,9 @@ TEST_P(KernelTest, EncodeBlocksMatchTheEngineForEveryRule) {
                           : scalar_code(rule, dense[i], factor[b], factor_neg[b],
                                         with_zero ? &zero[b] : nullptr);
               ASSERT_EQ(unpack_code(stream.data(), block + i, s->bits), expected)
-                  << s->name << " block " << block << " op " << static_cast<int>(op) << " x="
-                  << dense[i] << " factor " << factor[b] << " away="
-                  << (r == Rounding::kNearestAway) << " zero " << with_zero;
+                  << s->name << " block " << block << " op " << static_cast<int>(op)
+                  << " x=" << dense[i] << " factor " << factor[b]
+                  << " away=" << (r == Rounding::kNearestAway) << " zero " << with_zero;
             }
           }
         }
@@ -202,8 +205,10 @@ TEST_P(KernelTest, EncodeBlocksMatchTheEngineForEveryRule) {
 
 TEST_P(KernelTest, DecodeBlocksMatchTheEngine) {
   // NaN, an FP32-subnormal product, an inexact factor, an overflowing one, -0.
-  const float factors[] = {1.0f,   std::numeric_limits<float>::quiet_NaN(), 0x1p-140f, 1.0f / 3.0f,
-                           1e36f,  -0.0f, 0x1p-127f, 65504.0f};
+  const float factors[] = {1.0f,      std::numeric_limits<float>::quiet_NaN(),
+                           0x1p-140f, 1.0f / 3.0f,
+                           1e36f,     -0.0f,
+                           0x1p-127f, 65504.0f};
   std::mt19937 rng(11);
   for (const ElementSpec* s : kElementSpecs) {
     for (int block : {1, 3, 16, 32, 128}) {
@@ -234,9 +239,9 @@ TEST_P(KernelTest, DecodeBlocksMatchTheEngine) {
         for (std::int64_t i = 0; i < n; ++i) {
           const std::int64_t b = i / block;
           const bool negative = (codes[i] & s->sign_bit()) != 0;
-          const float element = variant == 2
-                                    ? static_cast<float>(static_cast<std::int32_t>(codes[i]) - zero[b])
-                                    : static_cast<float>(decode(*s, codes[i]));
+          const float element =
+              variant == 2 ? static_cast<float>(static_cast<std::int32_t>(codes[i]) - zero[b])
+                           : static_cast<float>(decode(*s, codes[i]));
           float expected = element * unit * (by_sign && negative ? factor_neg[b] : factor[b]);
           if (variant == 1) expected *= g;
           ASSERT_TRUE(same_bits(out[i], expected))
@@ -261,13 +266,26 @@ Matrix random_tensor(std::uint32_t seed) {
     const std::int64_t segment = i / 16;
     const float v = normal(rng);
     switch (segment % 13) {
-      case 3: x.data[i] = 0.0f; break;
-      case 5: x.data[i] = i % 16 == 7 ? std::numeric_limits<float>::quiet_NaN() : v; break;
-      case 7: x.data[i] = i % 16 == 2 ? (i % 2 ? 1.0f : -1.0f) * INFINITY : v; break;
-      case 8: x.data[i] = v * 1e-40f; break;
-      case 9: x.data[i] = v * 1e37f; break;
-      case 11: x.data[i] = std::round(v * 16) / 16; break;
-      default: x.data[i] = v * std::exp2(static_cast<float>(segment % 29) - 14);
+      case 3:
+        x.data[i] = 0.0f;
+        break;
+      case 5:
+        x.data[i] = i % 16 == 7 ? std::numeric_limits<float>::quiet_NaN() : v;
+        break;
+      case 7:
+        x.data[i] = i % 16 == 2 ? (i % 2 ? 1.0f : -1.0f) * INFINITY : v;
+        break;
+      case 8:
+        x.data[i] = v * 1e-40f;
+        break;
+      case 9:
+        x.data[i] = v * 1e37f;
+        break;
+      case 11:
+        x.data[i] = std::round(v * 16) / 16;
+        break;
+      default:
+        x.data[i] = v * std::exp2(static_cast<float>(segment % 29) - 14);
     }
   }
   return x;
@@ -315,8 +333,9 @@ Expected mx_reference(const Matrix& x, const ElementSpec& elem, int block, Round
       e.scales.push_back(static_cast<std::uint32_t>(shared + 127));
       for (float v : blk.v) {
         const float scaled = v * exp2_int(-shared);
-        e.codes.push_back(integer ? static_cast<std::uint32_t>(round_to_int(scaled * 64, -127, 127, r)) & 0xFF
-                                  : encode(elem, scaled, r));
+        e.codes.push_back(
+            integer ? static_cast<std::uint32_t>(round_to_int(scaled * 64, -127, 127, r)) & 0xFF
+                    : encode(elem, scaled, r));
       }
     }
   }
@@ -341,12 +360,14 @@ Expected nv_reference(const Matrix& x, bool int4, Rounding r) {
         e.codes.insert(e.codes.end(), 16, 0);
         continue;
       }
-      const std::uint32_t code = encode(spec::kUE4M3, std::clamp(blk.amax / m / g, 0x1p-6f, 448.0f));
+      const std::uint32_t code =
+          encode(spec::kUE4M3, std::clamp(blk.amax / m / g, 0x1p-6f, 448.0f));
       e.scales.push_back(code);
       const float factor = (1.0f / g) / static_cast<float>(decode(spec::kUE4M3, code));
       for (float v : blk.v) {
-        e.codes.push_back(int4 ? static_cast<std::uint32_t>(round_to_int(v * factor, -7, 7, r)) & 0xF
-                               : encode(spec::kE2M1, v * factor, r));
+        e.codes.push_back(int4
+                              ? static_cast<std::uint32_t>(round_to_int(v * factor, -7, 7, r)) & 0xF
+                              : encode(spec::kE2M1, v * factor, r));
       }
     }
   }
@@ -378,8 +399,8 @@ Expected int_reference(const Matrix& x, int bits, int group, bool asym, Rounding
       const std::int32_t zero = asym ? round_to_int(-blk.lo / s, 0, levels, r) : 0;
       if (asym) e.aux.push_back(static_cast<std::uint32_t>(zero));
       for (float v : blk.v) {
-        e.codes.push_back(asym ? static_cast<std::uint32_t>(
-                                     std::clamp(round_to_int(v / s, -levels, levels, r) + zero, 0, levels))
+        e.codes.push_back(asym ? static_cast<std::uint32_t>(std::clamp(
+                                     round_to_int(v / s, -levels, levels, r) + zero, 0, levels))
                                : static_cast<std::uint32_t>(round_to_int(v / s, -qmax, qmax, r)) &
                                      static_cast<std::uint32_t>(levels));
       }
@@ -400,8 +421,10 @@ Expected afpq_reference(const Matrix& x, int group, Rounding r) {
         e.codes.insert(e.codes.end(), group, 0);
         continue;
       }
-      const std::uint32_t pos = blk.hi > 0 ? scale.encode_positive(blk.hi / 6.0f) : scale.smallest_positive();
-      const std::uint32_t neg = blk.lo < 0 ? scale.encode_positive(-blk.lo / 6.0f) : scale.smallest_positive();
+      const std::uint32_t pos =
+          blk.hi > 0 ? scale.encode_positive(blk.hi / 6.0f) : scale.smallest_positive();
+      const std::uint32_t neg =
+          blk.lo < 0 ? scale.encode_positive(-blk.lo / 6.0f) : scale.smallest_positive();
       e.scales.push_back(pos);
       e.aux.push_back(neg);
       for (float v : blk.v) {
@@ -426,14 +449,15 @@ float reference_value(const std::string& family, const QuantizedTensor& q, const
     return value * exp2_int(static_cast<int>(scale) - 127);
   }
   if (family == "nv") {
-    return static_cast<float>(decode(elem, code)) * static_cast<float>(decode(spec::kUE4M3, scale & 0x7F)) *
-           q.tensor_scale;
+    return static_cast<float>(decode(elem, code)) *
+           static_cast<float>(decode(spec::kUE4M3, scale & 0x7F)) * q.tensor_scale;
   }
   if (family == "afpq") {
     const float positive = fp16.decode(scale);
     const bool negative = code & 8;
-    const float s = std::isnan(positive) || !negative ? positive
-                                                      : fp16.decode(load_scale(q.aux.data() + index * 2, 2));
+    const float s = std::isnan(positive) || !negative
+                        ? positive
+                        : fp16.decode(load_scale(q.aux.data() + index * 2, 2));
     return static_cast<float>(decode(spec::kE2M1, code)) * s;
   }
   const ExactScale exact = fp16.exact(scale);  // int_group: the golden contract's value
@@ -449,43 +473,54 @@ TEST_P(KernelTest, FormatsMatchScalarQuantizersOnRandomTensors) {
   };
   const Case cases[] = {
       {"mxfp4", [](const Matrix& x, Rounding r) { return mx_reference(x, spec::kE2M1, 32, r); }},
-      {"mxfp6_e2m3", [](const Matrix& x, Rounding r) { return mx_reference(x, spec::kE2M3, 32, r); }},
-      {"mxfp6_e3m2", [](const Matrix& x, Rounding r) { return mx_reference(x, spec::kE3M2, 32, r); }},
-      {"mxfp8_e4m3", [](const Matrix& x, Rounding r) { return mx_reference(x, spec::kE4M3, 32, r); }},
-      {"mxfp8_e5m2", [](const Matrix& x, Rounding r) { return mx_reference(x, spec::kE5M2, 32, r); }},
+      {"mxfp6_e2m3",
+       [](const Matrix& x, Rounding r) { return mx_reference(x, spec::kE2M3, 32, r); }},
+      {"mxfp6_e3m2",
+       [](const Matrix& x, Rounding r) { return mx_reference(x, spec::kE3M2, 32, r); }},
+      {"mxfp8_e4m3",
+       [](const Matrix& x, Rounding r) { return mx_reference(x, spec::kE4M3, 32, r); }},
+      {"mxfp8_e5m2",
+       [](const Matrix& x, Rounding r) { return mx_reference(x, spec::kE5M2, 32, r); }},
       {"mxint8", [](const Matrix& x, Rounding r) { return mx_reference(x, spec::kInt8, 32, r); }},
       {"nvfp4", [](const Matrix& x, Rounding r) { return nv_reference(x, false, r); }},
       {"nvint4", [](const Matrix& x, Rounding r) { return nv_reference(x, true, r); }},
       {"int4_g32", [](const Matrix& x, Rounding r) { return int_reference(x, 4, 32, false, r); }},
       {"int4_g128", [](const Matrix& x, Rounding r) { return int_reference(x, 4, 128, false, r); }},
-      {"int4_g32_asym", [](const Matrix& x, Rounding r) { return int_reference(x, 4, 32, true, r); }},
-      {"int4_g128_asym", [](const Matrix& x, Rounding r) { return int_reference(x, 4, 128, true, r); }},
+      {"int4_g32_asym",
+       [](const Matrix& x, Rounding r) { return int_reference(x, 4, 32, true, r); }},
+      {"int4_g128_asym",
+       [](const Matrix& x, Rounding r) { return int_reference(x, 4, 128, true, r); }},
       {"int3_g64", [](const Matrix& x, Rounding r) { return int_reference(x, 3, 64, false, r); }},
-      {"int8_g32_asym", [](const Matrix& x, Rounding r) { return int_reference(x, 8, 32, true, r); }},
+      {"int8_g32_asym",
+       [](const Matrix& x, Rounding r) { return int_reference(x, 8, 32, true, r); }},
       {"afpq4_g128", [](const Matrix& x, Rounding r) { return afpq_reference(x, 128, r); }},
   };
   const Matrix x = random_tensor(3);
   for (const Case& c : cases) {
     for (Rounding r : kRoundings) {
-      const std::string name = std::string(c.format) + (r == Rounding::kNearestAway ? ":round=away" : "");
+      const std::string name =
+          std::string(c.format) + (r == Rounding::kNearestAway ? ":round=away" : "");
       SCOPED_TRACE(name);
       const auto f = make_format(name);
       const QuantizedTensor q = f->quantize(x);
       const Expected e = c.reference(x, r);
       ASSERT_EQ(static_cast<std::int64_t>(e.codes.size()), q.rows * q.padded_cols());
       for (std::int64_t i = 0; i < q.rows * q.padded_cols(); ++i) {
-        ASSERT_EQ(unpack_code(q.row_elements(i / q.padded_cols()), i % q.padded_cols(), q.element_bits),
-                  e.codes[i])
+        ASSERT_EQ(
+            unpack_code(q.row_elements(i / q.padded_cols()), i % q.padded_cols(), q.element_bits),
+            e.codes[i])
             << "element " << i;
       }
       ASSERT_EQ(static_cast<std::int64_t>(e.scales.size()), q.rows * q.blocks_per_row());
       for (size_t b = 0; b < e.scales.size(); ++b) {
-        ASSERT_EQ(load_scale(q.scales.data() + b * q.scale_bytes, q.scale_bytes), e.scales[b]) << "scale " << b;
+        ASSERT_EQ(load_scale(q.scales.data() + b * q.scale_bytes, q.scale_bytes), e.scales[b])
+            << "scale " << b;
       }
       const int aux_bytes = std::max(q.aux_bytes, 1);
       ASSERT_EQ(e.aux.size(), q.aux.size() / aux_bytes);
       for (size_t b = 0; b < e.aux.size(); ++b) {
-        ASSERT_EQ(load_scale(q.aux.data() + b * aux_bytes, q.aux_bytes), e.aux[b]) << "side data " << b;
+        ASSERT_EQ(load_scale(q.aux.data() + b * aux_bytes, q.aux_bytes), e.aux[b])
+            << "side data " << b;
       }
       ASSERT_TRUE(same_bits(q.tensor_scale, e.tensor_scale));
       const Matrix y = f->dequantize(q);

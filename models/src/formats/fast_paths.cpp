@@ -23,8 +23,8 @@
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "formats/fast_paths.cpp"
-#include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/cache_control.h>
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
 HWY_BEFORE_NAMESPACE();
@@ -136,8 +136,8 @@ struct Encoder {
   std::uint32_t normal_floor;  // bits of 2^emin; 0 where emin is FP32's own (BF16)
   float to_quanta;             // 2^(m - emin): a value below 2^emin in units of the quantum
   std::int32_t max_code;
-  std::int32_t inf_result;     // code of +Inf (Inf, else NaN, else the largest finite)
-  std::int32_t nan_result;     // code of NaN (0 where the spec has none)
+  std::int32_t inf_result;  // code of +Inf (Inf, else NaN, else the largest finite)
+  std::int32_t nan_result;  // code of NaN (0 where the spec has none)
   std::int32_t sign_bit;
   // Integer specs.
   float int_lo, int_hi;
@@ -180,7 +180,8 @@ HWY_INLINE V round_integer(D d, V y) {
 template <bool kAway, class D, class V>
 HWY_INLINE auto integer_level(D d, const Encoder& e, V v) {
   const hn::RebindToSigned<D> di;
-  const V r = hn::Min(hn::Max(round_integer<kAway>(d, v), hn::Set(d, e.int_lo)), hn::Set(d, e.int_hi));
+  const V r =
+      hn::Min(hn::Max(round_integer<kAway>(d, v), hn::Set(d, e.int_lo)), hn::Set(d, e.int_hi));
   return hn::ConvertTo(di, hn::IfThenZeroElse(hn::IsNaN(v), r));  // NaN converts to 0
 }
 
@@ -193,14 +194,16 @@ HWY_INLINE auto float_code(D d, const Encoder& e, V v) {
   const auto a = hn::And(bits, hn::Set(du, kAbsMask));
   // At or above 2^emin: round the FP32 pattern at the element's mantissa width.
   auto rounded = hn::Add(a, hn::Set(du, e.half));
-  if constexpr (!kAway) rounded = hn::Add(rounded, hn::And(hn::ShiftRightSame(a, e.round_shift), hn::Set(du, 1)));
+  if constexpr (!kAway)
+    rounded = hn::Add(rounded, hn::And(hn::ShiftRightSame(a, e.round_shift), hn::Set(du, 1)));
   const auto normal = hn::Sub(hn::ShiftRightSame(rounded, e.round_shift), hn::Set(du, e.rebias));
   // Below 2^emin: the count of quanta, rounded by the FPU (other lanes get 0, so that no
   // NaN or huge value is converted).
   const auto ai = hn::BitCast(di, a);  // < 2^31, so signed compares order it
   const auto small = hn::Lt(ai, hn::Set(di, static_cast<std::int32_t>(e.normal_floor)));
   const auto quanta = round_integer<kAway>(
-      d, hn::IfThenElseZero(hn::RebindMask(d, small), hn::Mul(hn::BitCast(d, a), hn::Set(d, e.to_quanta))));
+      d, hn::IfThenElseZero(hn::RebindMask(d, small),
+                            hn::Mul(hn::BitCast(d, a), hn::Set(d, e.to_quanta))));
   auto code = hn::IfThenElse(small, hn::ConvertTo(di, quanta), hn::BitCast(di, normal));
   code = hn::Min(code, hn::Set(di, e.max_code));
   code = hn::IfThenElse(hn::Eq(ai, hn::Set(di, static_cast<std::int32_t>(kInfBits))),
@@ -239,11 +242,12 @@ void encode_array(const ElementSpec& s, Rounding rounding, const float* x, std::
   with_rounding(e.away, [&](auto away) {
     std::int64_t i = 0;
     for (; i + step <= n; i += step) {
-      hn::StoreU(hn::BitCast(du, element_code<decltype(away)::value>(d, e, hn::LoadU(d, x + i))), du, codes + i);
+      hn::StoreU(hn::BitCast(du, element_code<decltype(away)::value>(d, e, hn::LoadU(d, x + i))),
+                 du, codes + i);
     }
     for (; i < n; ++i) {
-      hn::StoreU(hn::BitCast(du1, element_code<decltype(away)::value>(d1, e, hn::LoadU(d1, x + i))), du1,
-                 codes + i);
+      hn::StoreU(hn::BitCast(du1, element_code<decltype(away)::value>(d1, e, hn::LoadU(d1, x + i))),
+                 du1, codes + i);
     }
   });
 }
@@ -282,8 +286,8 @@ void pack(const std::uint8_t* codes, std::int64_t n, int bits, std::uint8_t* str
     // the next group, so the loop stops while at least one more group follows.
     const hn::Full128<std::uint8_t> d8;
     const hn::Full128<std::uint32_t> d32;
-    alignas(16) static constexpr std::uint8_t kGather[16] = {0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14,
-                                                              0, 0, 0, 0};
+    alignas(16) static constexpr std::uint8_t kGather[16] = {0,  1,  2,  4,  5, 6, 8, 9,
+                                                             10, 12, 13, 14, 0, 0, 0, 0};
     const auto gather = hn::Load(d8, kGather);
     for (; i + 32 <= n; i += 16) {
       const auto v = hn::BitCast(d32, hn::LoadU(d8, codes + i));
@@ -307,8 +311,8 @@ void pack(const std::uint8_t* codes, std::int64_t n, int bits, std::uint8_t* str
 
 // The inverse of pack: n codes from element `first`, one byte each (8-bit streams are read
 // in place).
-const std::uint8_t* unpack(const std::uint8_t* stream, std::int64_t first, std::int64_t n,
-                           int bits, std::uint8_t* codes) {
+const std::uint8_t* unpack(const std::uint8_t* stream, std::int64_t first, std::int64_t n, int bits,
+                           std::uint8_t* codes) {
   if (bits == 8) return stream + first;
   std::int64_t i = 0;
 #if HWY_TARGET != HWY_SCALAR
@@ -333,7 +337,7 @@ const std::uint8_t* unpack(const std::uint8_t* stream, std::int64_t first, std::
     // codes. The 16-byte load reads 4 bytes ahead, so the loop stops 8 codes early.
     const hn::Full128<std::uint8_t> d8;
     const hn::Full128<std::uint32_t> d32;
-    alignas(16) static constexpr std::uint8_t kSpread[16] = {0, 1, 2, 2, 3, 4, 5, 5,
+    alignas(16) static constexpr std::uint8_t kSpread[16] = {0, 1, 2, 2, 3, 4,  5,  5,
                                                              6, 7, 8, 8, 9, 10, 11, 11};
     const auto spread = hn::Load(d8, kSpread);
     for (; i + 24 <= n; i += 16) {
@@ -414,8 +418,10 @@ template <ScaleOp kOp>
 void encode_blocks_with(const Encoder& e, const ElementRule& rule, const EncodeRun& run,
                         std::uint8_t* codes) {
   with_rounding(e.away, [&](auto away) {
-    if (!e.integer) return encode_block_loop<kOp, false, decltype(away)::value, false>(e, 1.0f, run, codes);
-    if (run.zero_point) return encode_block_loop<kOp, true, decltype(away)::value, true>(e, rule.unit, run, codes);
+    if (!e.integer)
+      return encode_block_loop<kOp, false, decltype(away)::value, false>(e, 1.0f, run, codes);
+    if (run.zero_point)
+      return encode_block_loop<kOp, true, decltype(away)::value, true>(e, rule.unit, run, codes);
     encode_block_loop<kOp, true, decltype(away)::value, false>(e, rule.unit, run, codes);
   });
 }
@@ -424,8 +430,12 @@ void encode_blocks(const ElementRule& rule, const EncodeRun& run) {
   const Encoder e(*rule.spec, rule.rounding, rule.int_lo, rule.int_hi);
   std::uint8_t* codes = rule.spec->bits == 8 ? run.stream + run.first : run.scratch;
   switch (rule.op) {
-    case ScaleOp::kMultiply: encode_blocks_with<ScaleOp::kMultiply>(e, rule, run, codes); break;
-    case ScaleOp::kDivide: encode_blocks_with<ScaleOp::kDivide>(e, rule, run, codes); break;
+    case ScaleOp::kMultiply:
+      encode_blocks_with<ScaleOp::kMultiply>(e, rule, run, codes);
+      break;
+    case ScaleOp::kDivide:
+      encode_blocks_with<ScaleOp::kDivide>(e, rule, run, codes);
+      break;
     case ScaleOp::kDivideBySign:
       encode_blocks_with<ScaleOp::kDivideBySign>(e, rule, run, codes);
       break;
@@ -437,19 +447,22 @@ void encode_blocks(const ElementRule& rule, const EncodeRun& run) {
 
 struct Decoder {
   bool integer;
-  int shift;                 // float specs: 23 - m; integer specs: 32 - bits
-  int sign_shift;            // 32 - bits: the code's sign bit to bit 31
+  int shift;       // float specs: 23 - m; integer specs: 32 - bits
+  int sign_shift;  // 32 - bits: the code's sign bit to bit 31
   std::uint32_t magnitude_mask, sign_bit;
-  std::uint32_t rebias;      // (127 - bias) << 23
+  std::uint32_t rebias;           // (127 - bias) << 23
   std::uint32_t subnormal_floor;  // the smallest normal code (0: none to treat apart)
-  float quantum;             // 2^(emin - m)
-  std::uint32_t nan_magnitude;  // kAllOnesNaN: the NaN magnitude; else above every code
-  std::uint32_t special_floor;  // kIeee: the all-ones exponent; else above every code
+  float quantum;                  // 2^(emin - m)
+  std::uint32_t nan_magnitude;    // kAllOnesNaN: the NaN magnitude; else above every code
+  std::uint32_t special_floor;    // kIeee: the all-ones exponent; else above every code
   std::uint32_t inf_magnitude;
 
   explicit Decoder(const ElementSpec& s)
-      : integer(s.is_integer), shift(s.is_integer ? 32 - s.bits : 23 - s.man_bits),
-        sign_shift(32 - s.bits), magnitude_mask(s.magnitude_mask()), sign_bit(s.sign_bit()) {
+      : integer(s.is_integer),
+        shift(s.is_integer ? 32 - s.bits : 23 - s.man_bits),
+        sign_shift(32 - s.bits),
+        magnitude_mask(s.magnitude_mask()),
+        sign_bit(s.sign_bit()) {
     rebias = static_cast<std::uint32_t>(127 - s.bias) << 23;
     subnormal_floor = s.is_integer || s.emin() == -126 ? 0 : 1u << s.man_bits;
     quantum = exp2_int(s.quantum_exponent());
@@ -466,28 +479,29 @@ HWY_INLINE auto decode_code(D d, const Decoder& c, VU code) {
   const hn::RebindToSigned<D> di;
   const hn::RebindToUnsigned<D> du;
   if (c.integer) {  // sign-extend from the code width
-    return hn::ConvertTo(d, hn::ShiftRightSame(hn::BitCast(di, hn::ShiftLeftSame(code, c.shift)),
-                                               c.shift));
+    return hn::ConvertTo(
+        d, hn::ShiftRightSame(hn::BitCast(di, hn::ShiftLeftSame(code, c.shift)), c.shift));
   }
   // Normal codes: the fields moved to FP32's positions with the exponent rebiased in the
   // integers. Subnormal codes: mantissa * 2^(emin - m), both factors and the product exact
   // (and all normal, so no denormal assist). BF16 shares FP32's emin, so its subnormal fields
   // already are FP32's and the first form serves every code.
   const auto magnitude = hn::And(code, hn::Set(du, c.magnitude_mask));
-  auto value = hn::BitCast(d, hn::Add(hn::ShiftLeftSame(magnitude, c.shift), hn::Set(du, c.rebias)));
+  auto value =
+      hn::BitCast(d, hn::Add(hn::ShiftLeftSame(magnitude, c.shift), hn::Set(du, c.rebias)));
   if (c.subnormal_floor) {
     const auto subnormal = hn::Lt(magnitude, hn::Set(du, c.subnormal_floor));
-    value = hn::IfThenElse(hn::RebindMask(d, subnormal),
-                           hn::Mul(hn::ConvertTo(d, hn::BitCast(di, magnitude)), hn::Set(d, c.quantum)),
-                           value);
+    value = hn::IfThenElse(
+        hn::RebindMask(d, subnormal),
+        hn::Mul(hn::ConvertTo(d, hn::BitCast(di, magnitude)), hn::Set(d, c.quantum)), value);
   }
   value = hn::IfThenElse(hn::RebindMask(d, hn::Eq(magnitude, hn::Set(du, c.inf_magnitude))),
                          hn::Set(d, bits_float(kInfBits)), value);
   value = hn::Or(value, hn::BitCast(d, hn::ShiftLeftSame(hn::And(code, hn::Set(du, c.sign_bit)),
                                                          c.sign_shift)));
-  const auto nan = hn::Or(hn::RebindMask(di, hn::Eq(magnitude, hn::Set(du, c.nan_magnitude))),
-                          hn::Gt(hn::BitCast(di, magnitude),
-                                 hn::BitCast(di, hn::Set(du, c.special_floor))));
+  const auto nan =
+      hn::Or(hn::RebindMask(di, hn::Eq(magnitude, hn::Set(du, c.nan_magnitude))),
+             hn::Gt(hn::BitCast(di, magnitude), hn::BitCast(di, hn::Set(du, c.special_floor))));
   return hn::IfThenElse(hn::RebindMask(d, nan), hn::Set(d, bits_float(kQuietNaNBits)), value);
 }
 
@@ -638,7 +652,8 @@ void encode_positive_scales(const ScaleSpec& scale, const float* s, std::int64_t
 
 void read_scales(const ScaleSpec& scale, const std::uint8_t* stored, std::int64_t n,
                  std::uint32_t* codes, float* values) {
-  for (std::int64_t i = 0; i < n; ++i) codes[i] = load_scale(stored + i * scale.bytes(), scale.bytes());
+  for (std::int64_t i = 0; i < n; ++i)
+    codes[i] = load_scale(stored + i * scale.bytes(), scale.bytes());
   if (!scale.spec) {
     for (std::int64_t i = 0; i < n; ++i) values[i] = bits_float(codes[i]);
     return;

@@ -117,9 +117,18 @@ void decode_blocks(const ElementSpec& spec, float unit, const float* tensor_scal
 struct RunScratch {
   explicit RunScratch(int block)
       : blocks(std::max<std::int64_t>(1, kRunElements / block)),
-        stats(size(1)), stats_neg(size(1)), scale_codes(size(1)), scale_codes_neg(size(1)),
-        scale_in(size(1)), scale_in_neg(size(1)), factor(size(1)), factor_neg(size(1)),
-        zero_point(size(1)), skip(size(1)), codes(size(block)), values(size(block)) {}
+        stats(size(1)),
+        stats_neg(size(1)),
+        scale_codes(size(1)),
+        scale_codes_neg(size(1)),
+        scale_in(size(1)),
+        scale_in_neg(size(1)),
+        factor(size(1)),
+        factor_neg(size(1)),
+        zero_point(size(1)),
+        skip(size(1)),
+        codes(size(block)),
+        values(size(block)) {}
   std::int64_t blocks;  // blocks per run
   std::vector<std::uint32_t> stats, stats_neg, scale_codes, scale_codes_neg;
   std::vector<float> scale_in, scale_in_neg, factor, factor_neg;

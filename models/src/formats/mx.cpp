@@ -85,11 +85,11 @@ class MxFormat final : public BlockFormat {
     }
     // MXINT8: round_to_int(x / X * 2^6, lo, 127); the float elements: encode(x / X).
     element_rule_ = {.spec = &elem_,
-             .rounding = rounding_,
-             .int_lo = int_lo_,
-             .int_hi = 127,
-             .unit = is_int_ ? static_cast<float>(1 << kMxInt8FractionBits) : 1.0f,
-             .op = ScaleOp::kMultiply};
+                     .rounding = rounding_,
+                     .int_lo = int_lo_,
+                     .int_hi = 127,
+                     .unit = is_int_ ? static_cast<float>(1 << kMxInt8FractionBits) : 1.0f,
+                     .op = ScaleOp::kMultiply};
   }
 
   QuantizedTensor quantize(MatrixView x) const override {
@@ -110,8 +110,9 @@ class MxFormat final : public BlockFormat {
         scales[b] = static_cast<std::uint8_t>(shared + kE8M0Bias);
         s.factor[b] = exp2_int(-shared);
       }
-      encode_blocks(element_rule_, {v, blocks, block, s.factor.data(), nullptr, nullptr, s.skip.data(),
-                            q.row_elements(r), first * block, s.codes.data()});
+      encode_blocks(element_rule_, {v, blocks, block, s.factor.data(), nullptr, nullptr,
+                                    s.skip.data(), q.row_elements(r), first * block,
+                                    s.codes.data()});
     });
     return q;
   }
