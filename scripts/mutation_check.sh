@@ -23,27 +23,27 @@ models/src/formats/mx.cpp	e = descale == 0 ? kMinSharedExponent : ceil_log2(desc
 models/src/formats/mx.cpp	constexpr int kMinSharedExponent = -127;	constexpr int kMinSharedExponent = -126;	MX scale clamp at the bottom
 models/src/formats/mx.cpp	return std::clamp(e, kMinSharedExponent, kMaxSharedExponent);	return std::max(e, kMinSharedExponent);	MX scale not clamped at the top
 models/src/formats/mx.cpp	== "symmetric" ? -127 : -128;	== "symmetric" ? -128 : -128;	MXINT8 symmetric range admits -128
-models/src/formats/mx.cpp	if (n < block) std::fill(codes.begin() + n, codes.end(), 0);	if (n < block) std::fill(codes.begin() + n + 1, codes.end(), 0);	MX padding of a partial block starts one late
-models/src/formats/mx.cpp	: values_[code] * exp2_int(static_cast<int>(scale) - kE8M0Bias);	: values_[code] * exp2_int(static_cast<int>(scale) - kE8M0Bias + 1);	MX dequantize scale off by one
-models/src/formats/fast_paths.h	m = static_cast<std::uint8_t>((a > 0.25f) + (a >= 0.75f)	m = static_cast<std::uint8_t>((a >= 0.25f) + (a >= 0.75f)	E2M1 tie at 0.25 rounds away
-models/src/formats/fast_paths.h	(a > 2.5f) + (a >= 3.5f) + (a > 5.0f));	(a > 2.5f) + (a >= 3.5f) + (a >= 5.0f));	E2M1 tie at 5 rounds to 6
-models/src/formats/fast_paths.h	(a >= 2.5f) + (a >= 3.5f) + (a >= 5.0f));	(a >= 2.5f) + (a >= 3.5f) + (a > 5.0f));	E2M1 round=away tie at 5 rounds to 4
-models/src/formats/fast_paths.h	const auto sign = static_cast<std::uint8_t>((float_bits(v) >> 28) & 0x8u);	const auto sign = static_cast<std::uint8_t>((float_bits(v) >> 28) & 0x0u);	E2M1 fast path drops the sign
-models/src/formats/fast_paths.h	const std::uint32_t rounded = b + 0x7FFFFu + ((b >> 20) & 1u);	const std::uint32_t rounded = b + 0x80000u;	UE4M3 scale ties away instead of to even
+models/src/formats/fast_paths.h	std::vector<float> tail(static_cast<size_t>(rest ? block : 0), 0.0f);	std::vector<float> tail(static_cast<size_t>(rest ? block : 0), 1.0f);	padding of a partial block is 1, not 0
+models/src/formats/mx.cpp	: exp2_int(static_cast<int>(scales[b]) - kE8M0Bias);	: exp2_int(static_cast<int>(scales[b]) - kE8M0Bias + 1);	MX dequantize scale off by one
+models/src/formats/fast_paths.cpp	rounded = hn::Add(rounded, hn::And(hn::ShiftRightSame(a, e.round_shift), hn::Set(du, 1)));	rounded = hn::Add(rounded, hn::Set(du, 1));	float element ties round up, not to even
+models/src/formats/fast_paths.cpp	const auto tie_or_more = hn::Ge(hn::Abs(hn::Sub(y, t)), hn::Set(d, 0.5f));	const auto tie_or_more = hn::Gt(hn::Abs(hn::Sub(y, t)), hn::Set(d, 0.5f));	ties away round subnormal and integer ties down
+models/src/formats/fast_paths.cpp	hn::IfThenElseZero(negative, hn::Set(di, e.sign_bit))	hn::IfThenElseZero(negative, hn::Set(di, 0))	vector float encode drops the sign
+models/src/formats/fast_paths.cpp	to_quanta = s.emin() == -126 ? 1.0f : exp2_int(s.man_bits - s.emin());	to_quanta = s.emin() == -126 ? 1.0f : exp2_int(s.man_bits - s.emin() + 1);	subnormal elements counted in half quanta
+models/src/formats/nv.cpp	bits_float((s.scale_codes[b] << 20) + ((127u - 7u) << 23))	bits_float((s.scale_codes[b] << 20) + ((127u - 6u) << 23))	NVFP4 factor from the UE4M3 code rebiased by 121
 models/src/formats/fast_paths.h	m = b > m ? b : m;	m = b >= m ? m : b;	amax tail loop takes the minimum
-models/src/formats/nv.cpp	codes[i] = static_cast<std::uint8_t>(round_to_int(v[i] * multiplier, -7, 7, rounding_) & 0xF);	codes[i] = static_cast<std::uint8_t>(round_to_int(v[i] * multiplier, -7, 7, Rounding::kNearestAway) & 0xF);	NVINT4 ties away from zero (issue #17)
-models/src/formats/nv.cpp	const float s = std::clamp(block_amax / elem_max_ / g, kSmallestNormalE4M3, kE4M3Max);	const float s = std::clamp(block_amax / elem_max_ / g, 0x1p-9f, kE4M3Max);	NVFP4 block scale clamp at 2^-9, not 2^-6
-models/src/formats/nv.cpp	if (scale_values_[code] == 0) code = encode(spec::kUE4M3, 1.0f);	if (scale_values_[code] == 0) code = encode(spec::kUE4M3, 2.0f);	ModelOpt zero block scale becomes 2
-models/src/formats/nv.cpp	const std::int32_t finite = b < 0x7F800000 ? b : 0;	const std::int32_t finite = b <= 0x7F800000 ? b : 0;	NVFP4 per-tensor amax counts Inf
-models/src/formats/int_group.cpp	for (int i = n; i < group; ++i) {  // padding decodes to exactly zero	for (int i = n + 1; i < group; ++i) {  // padding decodes to exactly zero	asymmetric padding loop starts one late (issue #17)
-models/src/formats/int_group.cpp	: std::max(hi, -lo) / static_cast<float>(qmax);	: std::max(hi, lo) / static_cast<float>(qmax);	symmetric scale ignores negative values
-models/src/formats/int_group.cpp	const std::int32_t zero = round_to_int(-lo / s, 0, levels, rounding_);	const std::int32_t zero = round_to_int(-lo / s, 0, levels - 1, rounding_);	zero point clamped one short
-models/src/formats/int_group.cpp	const std::int32_t level = round_to_int(v[i] / s, -qmax, qmax, rounding_);	const std::int32_t level = round_to_int(v[i] / s, -qmax - 1, qmax, rounding_);	symmetric saturation admits -2^(b-1)
-models/src/formats/int_group.cpp	finite = finite && std::isfinite(v[i]);	finite = std::isfinite(v[i]);	only a group's last value can make it NaN
-models/src/formats/int_group.cpp	range > 0 ? scale_.encode_positive(range) : scale_.smallest_positive();	range > 0 ? scale_.encode_positive(range) : 0x3C00u;	all-zero group gets scale 1, not the smallest
+models/src/formats/nv.cpp	                           .rounding = rounding_,	                           .rounding = Rounding::kNearestAway,	NV elements tie away from zero (issue #17)
+models/src/formats/nv.cpp	std::clamp(ratio, kSmallestNormalE4M3, kE4M3Max)	std::clamp(ratio, 0x1p-9f, kE4M3Max)	NVFP4 block scale clamp at 2^-9, not 2^-6
+models/src/formats/nv.cpp	const auto one = static_cast<std::uint32_t>(encode(spec::kUE4M3, 1.0f));	const auto one = static_cast<std::uint32_t>(encode(spec::kUE4M3, 2.0f));	ModelOpt zero block scale becomes 2
+models/src/formats/fast_paths.cpp	return hn::IfThenElseZero(hn::Lt(b, inf), b);	return hn::IfThenElseZero(hn::Le(b, inf), b);	NVFP4 per-tensor amax counts Inf
+models/src/formats/fast_paths.cpp	hn::Min(hn::Max(hn::Add(code, zero), hn::Zero(di)), levels)	hn::Min(hn::Max(code, hn::Zero(di)), levels)	asymmetric codes lose their zero point
+models/src/formats/fast_paths.cpp	best = hn::Max(best, hn::And(hn::BitCast(di, hn::LoadU(d, v + i)), abs_mask));	best = hn::Max(best, hn::BitCast(di, hn::LoadU(d, v + i)));	block amax ignores negative values
+models/src/formats/int_group.cpp	round_to_int(-lo / s.factor[b], 0, levels, rounding_)	round_to_int(-lo / s.factor[b], 0, levels - 1, rounding_)	zero point clamped one short
+models/src/formats/int_group.cpp	.int_lo = asymmetric_ ? -levels : -qmax,	.int_lo = asymmetric_ ? -levels : -qmax - 1,	symmetric saturation admits -2^(b-1)
+models/src/formats/int_group.cpp	(asymmetric_ && s.stats_neg[b] >= 0x7F800000u)	(asymmetric_ && false)	an asymmetric group's negative NaN or -Inf goes unseen
+models/src/formats/int_group.cpp	const std::uint32_t smallest = scale_.smallest_positive();	const std::uint32_t smallest = 0x3C00u;	all-zero group gets scale 1, not the smallest
 models/src/formats/int_group.cpp	: (code ^ sign) - sign;  // sign-extend	: code;  // sign-extend	golden view of symmetric codes not sign-extended
 models/src/formats/afpq.cpp	return side_max > 0 ? scale_.encode_positive(side_max / 6.0f) : scale_.smallest_positive();	return side_max > 0 ? scale_.encode_positive(side_max / 4.0f) : scale_.smallest_positive();	AFPQ scale divisor 4, not 6
-models/src/formats/afpq.cpp	pack_code(codes, b * group + i, 4, encode(spec::kE2M1, v[i] / s, rounding_));	pack_code(codes, b * group + i, 4, encode(spec::kE2M1, v[i] / s, Rounding::kNearestAway));	AFPQ ties away from zero
+models/src/formats/afpq.cpp	const ElementRule rule{.spec = &spec::kE2M1, .rounding = rounding_,	const ElementRule rule{.spec = &spec::kE2M1, .rounding = Rounding::kNearestAway,	AFPQ ties away from zero
 models/src/element.cpp	return rounding == Rounding::kNearestEven ? std::nearbyint(v) : std::round(v);	return rounding == Rounding::kNearestEven ? std::round(v) : std::round(v);	element engine ties away from zero
 models/src/element.cpp	if (r > max_value(s)) return sign | overflow_code(s, /*infinite=*/false, saturate);	if (r > 2 * max_value(s)) return sign | overflow_code(s, /*infinite=*/false, saturate);	element engine saturates late
 models/src/element.cpp	const int e = std::max(floor_log2(static_cast<float>(a)), s.emin());	const int e = std::max(floor_log2(static_cast<float>(a)), s.emin() + 1);	element engine subnormal binade off by one
@@ -62,7 +62,7 @@ models/src/formats/bcq.cpp	if (spec_.name() == "ue4m3") return encode(*spec_.spe
 models/src/dot.cpp	for (std::int64_t j = 0; j < blocks; ++j) {	for (std::int64_t jj = 0, j = blocks - 1; jj < blocks; ++jj, --j) {	golden dot accumulates in reverse K order
 models/src/scale.cpp	return exact_float(static_cast<float>(v));	return {decode_integer(*spec, code), spec->quantum_exponent(), false};	BF16/E8M0 scales as int64 quanta overflow (fixed in #17)
 models/src/formats/bcq.cpp	for (int i = 0; i < params_.array; ++i) y[i] = i < n ? v[i] / divisor : 0.0f;	for (int i = 0; i < params_.array; ++i) y[i] = i < n ? v[i] * (1.0f / divisor) : 0.0f;	BCQ scales by a rounded reciprocal (fixed in #17)
-models/src/formats/nv.cpp	std::fill_n(row_codes + b * block / 2, block / 2, std::uint8_t{0});	std::fill_n(row_codes + b * block / 2, 0, std::uint8_t{0});	NVFP4 NaN blocks keep -0 codes (fixed in #17)
+models/src/formats/fast_paths.cpp	std::memset(out, 0, static_cast<size_t>(block));	std::memset(out, 0, 0);	NaN blocks keep stale codes, not 0 (fixed in #17)
 EOF
 )
 

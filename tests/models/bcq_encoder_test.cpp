@@ -7,36 +7,13 @@
 #include <random>
 
 #include "bcq_encoder.h"  // white-box: the centroid statistics
+#include "every_target.h"
 #include "nibble/models/bcq.h"
 #include "nibble/models/scale.h"
 #include "nibble/models/simd.h"
 
-#if NIBBLE_TEST_HWY_TARGETS
-#include <hwy/targets.h>
-#endif
-
 namespace nibble {
 namespace {
-
-// Runs fn once per dispatch target the CPU supports (where the test links libhwy; otherwise
-// once, on the one static target), the dispatched code switched to it; returns their names.
-std::vector<std::string> on_every_target(const std::function<void()>& fn) {
-  std::vector<std::string> names;
-#if NIBBLE_TEST_HWY_TARGETS
-  for (const std::int64_t target : hwy::SupportedAndGeneratedTargets()) {
-    hwy::SetSupportedTargetsForTest(target);
-    names.push_back(hwy::TargetName(target));
-    EXPECT_EQ(simd_target(), names.back());  // the dispatch really switched
-    SCOPED_TRACE(names.back());
-    fn();
-  }
-  hwy::SetSupportedTargetsForTest(0);
-#else
-  names.push_back(simd_target());
-  fn();
-#endif
-  return names;
-}
 
 // Scalars of every kind the encoder meets: random magnitudes, values on integers and on
 // midpoints between them (ties for integer entries), zero arrays. Every eighth scalar is 31,

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "every_target.h"
 #include "nibble/models/bcq.h"
 #include "nibble/models/registry.h"
 
@@ -116,10 +117,15 @@ TEST(FormatReference, EveryFormatAndOptionBitExactAgainstIndependentNumpy) {
     for (const char* kind : kKinds) command += std::string(" '") + kind + ":" + format + "'";
   }
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
-  int index = 0;
-  for (const char* format : kFormats) {
-    for (const char* kind : kKinds) expect_case_matches(format, kind, dir / std::to_string(index++));
+  for (const std::int64_t target : test_targets()) {  // every vector kernel target
+    select_target(target);
+    SCOPED_TRACE("target " + test_target_name(target));
+    int index = 0;
+    for (const char* format : kFormats) {
+      for (const char* kind : kKinds) expect_case_matches(format, kind, dir / std::to_string(index++));
+    }
   }
+  select_target(0);
   std::filesystem::remove_all(dir);
 }
 

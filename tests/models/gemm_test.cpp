@@ -13,14 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "every_target.h"
 #include "gemm/vector_gemm.h"
 #include "nibble/models/dot.h"
 #include "nibble/models/registry.h"
 #include "nibble/models/simd.h"
 
-#ifdef NIBBLE_TEST_EVERY_SIMD_TARGET
-#include <hwy/targets.h>
-#endif
 
 namespace nibble {
 namespace {
@@ -118,7 +116,7 @@ int check_every_pair(const Shape& shape, int threads) {
 // With runtime dispatch an x86-64 CPU gets SSSE3 or better, where the kernels run; the
 // headers-only build (gpu_check.sh) has Highway's one-lane baseline, where they do not.
 TEST(VectorGemm, ThisCpuHasVectorKernels) {
-#if defined(NIBBLE_TEST_EVERY_SIMD_TARGET) && defined(__x86_64__)
+#if defined(NIBBLE_TEST_EVERY_TARGET) && defined(__x86_64__)
   EXPECT_TRUE(gemm::vector_kernels_available()) << simd_target();
 #else
   GTEST_SKIP() << "no runtime dispatch or not x86-64; target " << simd_target();
@@ -182,22 +180,17 @@ TEST(VectorGemm, DecodedOperandsGiveTheSameGemm) {
   }
 }
 
-#ifdef NIBBLE_TEST_EVERY_SIMD_TARGET
 TEST(VectorGemm, EveryPairMatchesOnEverySimdTarget) {
-  for (const std::int64_t target : hwy::SupportedAndGeneratedTargets()) {
-    hwy::SetSupportedTargetsForTest(target);
-    ASSERT_EQ(simd_target(), hwy::TargetName(target));
+  on_every_target([] {
     const int vector_pairs = check_every_pair({6, 19, 70}, 1);
-    if (target == HWY_SCALAR) {
+    if (simd_target() == "SCALAR") {
       EXPECT_EQ(vector_pairs, 0);  // one lane: the scalar path serves
     } else {
       EXPECT_GT(vector_pairs, 0) << simd_target();
     }
     std::printf("%s: %d pairs on the vector path\n", simd_target().c_str(), vector_pairs);
-  }
-  hwy::SetSupportedTargetsForTest(0);
+  });
 }
-#endif
 
 }  // namespace
 }  // namespace nibble

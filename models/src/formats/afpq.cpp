@@ -9,6 +9,7 @@
 #include <cmath>
 #include <vector>
 
+#include "fast_paths.h"
 #include "family.h"
 #include "nibble/models/scale.h"
 
@@ -35,57 +36,71 @@ class AfpqFormat final : public BlockFormat {
   QuantizedTensor quantize(MatrixView x) const override {
     QuantizedTensor q = make_tensor(x, scale_.bytes(), scale_.bytes());
     const int group = info_.block;
-    for (std::int64_t r = 0; r < x.rows; ++r) {
-      std::uint8_t* codes = q.row_elements(r);
-      for (std::int64_t b = 0; b < q.blocks_per_row(); ++b) {
-        const std::int64_t index = r * q.blocks_per_row() + b;
-        const float* v = x.row(r) + b * group;
-        const int n = static_cast<int>(std::min<std::int64_t>(group, x.cols - b * group));
-        float pos = 0, neg = 0;
-        bool finite = true;
-        for (int i = 0; i < n; ++i) {
-          finite = finite && std::isfinite(v[i]);
-          pos = std::max(pos, v[i]);
-          neg = std::max(neg, -v[i]);
-        }
-        std::uint8_t* pos_out = q.scales.data() + index * q.scale_bytes;
-        std::uint8_t* neg_out = q.aux.data() + index * q.aux_bytes;
-        if (!finite) {
+    const ElementRule rule{.spec = &spec::kE2M1, .rounding = rounding_, .op = ScaleOp::kDivideBySign};
+    const std::uint32_t smallest = scale_.smallest_positive();
+    const float smallest_value = scale_.decode(smallest);
+    RunScratch s(group);
+    quantize_runs(x, group, [&](const float* v, std::int64_t r, std::int64_t first,
+                                std::int64_t blocks) {
+      // s+ from max(x, 0), s- from max(-x, 0).
+      block_side_max_bits(v, blocks, group, s.stats.data(), s.stats_neg.data());
+      for (std::int64_t b = 0; b < blocks; ++b) {
+        s.skip[b] = s.stats[b] >= 0x7F800000u || s.stats_neg[b] >= 0x7F800000u;
+        s.scale_in[b] = bits_float(s.stats[b]) / 6.0f;
+        s.scale_in_neg[b] = bits_float(s.stats_neg[b]) / 6.0f;
+      }
+      encode_positive_scales(scale_, s.scale_in.data(), blocks, s.scale_codes.data(),
+                             s.factor.data());
+      encode_positive_scales(scale_, s.scale_in_neg.data(), blocks, s.scale_codes_neg.data(),
+                             s.factor_neg.data());
+      const std::int64_t index = r * q.blocks_per_row() + first;
+      for (std::int64_t b = 0; b < blocks; ++b) {
+        std::uint8_t* pos_out = q.scales.data() + (index + b) * q.scale_bytes;
+        std::uint8_t* neg_out = q.aux.data() + (index + b) * q.aux_bytes;
+        if (s.skip[b]) {
           store_scale(pos_out, q.scale_bytes, scale_.nan_code());
           store_scale(neg_out, q.aux_bytes, scale_.nan_code());
           continue;
         }
-        const std::uint32_t pos_code = side_scale(pos), neg_code = side_scale(neg);
-        store_scale(pos_out, q.scale_bytes, pos_code);
-        store_scale(neg_out, q.aux_bytes, neg_code);
-        const float s_pos = scale_.decode(pos_code), s_neg = scale_.decode(neg_code);
-        for (int i = 0; i < n; ++i) {
-          const float s = std::signbit(v[i]) ? s_neg : s_pos;
-          pack_code(codes, b * group + i, 4, encode(spec::kE2M1, v[i] / s, rounding_));
+        // A side without values gets the smallest scale (a side whose max / 6 underflows keeps
+        // encode_positive's code).
+        if (!(bits_float(s.stats[b]) > 0)) {
+          s.scale_codes[b] = smallest;
+          s.factor[b] = smallest_value;
         }
+        if (!(bits_float(s.stats_neg[b]) > 0)) {
+          s.scale_codes_neg[b] = smallest;
+          s.factor_neg[b] = smallest_value;
+        }
+        store_scale(pos_out, q.scale_bytes, s.scale_codes[b]);
+        store_scale(neg_out, q.aux_bytes, s.scale_codes_neg[b]);
       }
-    }
+      encode_blocks(rule, {v, blocks, group, s.factor.data(), s.factor_neg.data(), nullptr,
+                           s.skip.data(), q.row_elements(r), first * group, s.codes.data()});
+    });
     return q;
   }
 
+  // E2M1 value times the scale of its sign: exact for FP16/BF16 scales, one rounding for FP32;
+  // keeps -0. A NaN group has both scales NaN; the positive one decides, so that +0 codes
+  // also give NaN.
   void dequantize(const QuantizedTensor& q, float* out) const override {
-    for (std::int64_t r = 0; r < q.rows; ++r) {
-      const std::uint8_t* codes = q.row_elements(r);
-      for (std::int64_t c = 0; c < q.cols; ++c) {
-        const std::int64_t index = r * q.blocks_per_row() + c / q.block;
-        const std::uint32_t code = unpack_code(codes, c, 4);
-        const bool negative = code & spec::kE2M1.sign_bit();
-        const std::uint32_t scale_code =
-            negative ? load_scale(q.aux.data() + index * q.aux_bytes, q.aux_bytes)
-                     : load_scale(q.scales.data() + index * q.scale_bytes, q.scale_bytes);
-        // A NaN group has both scales NaN; test the positive one so +0 codes also give NaN.
-        const float positive = scale_.decode(
-            load_scale(q.scales.data() + index * q.scale_bytes, q.scale_bytes));
-        const float s = std::isnan(positive) ? positive : scale_.decode(scale_code);
-        // E2M1 value times the scale: exact for FP16/BF16 scales, one rounding for FP32; keeps -0.
-        out[r * q.cols + c] = static_cast<float>(decode(spec::kE2M1, code)) * s;
+    RunScratch s(q.block);
+    dequantize_runs(q, out, [&](float* values, std::int64_t r, std::int64_t first,
+                                std::int64_t blocks) {
+      const std::int64_t index = r * q.blocks_per_row() + first;
+      read_scales(scale_, q.scales.data() + index * q.scale_bytes, blocks, s.scale_codes.data(),
+                  s.factor.data());
+      read_scales(scale_, q.aux.data() + index * q.aux_bytes, blocks, s.scale_codes_neg.data(),
+                  s.factor_neg.data());
+      for (std::int64_t b = 0; b < blocks; ++b) {
+        if (std::isnan(s.factor[b])) s.factor_neg[b] = s.factor[b];
       }
-    }
+      decode_blocks(spec::kE2M1, 1.0f, nullptr,
+                    {q.row_elements(r), first * q.block, blocks, q.block, s.factor.data(),
+                     s.factor_neg.data(), nullptr, s.codes.data(), values,
+                     streaming_output(q) ? s.values.data() : nullptr});
+    });
   }
 
   bool supports_dot() const override { return false; }

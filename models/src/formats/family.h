@@ -18,19 +18,6 @@ struct FormatFamily {
   std::shared_ptr<BlockFormat> (*make)(FormatOptions& options);
 };
 
-// out[r * cols + c] = value(element code, one-byte scale code) for every element: the
-// dequantize loop of formats whose scales are single bytes.
-template <typename Value>
-void dequantize_codes(const QuantizedTensor& q, float* out, Value value) {
-  for (std::int64_t r = 0; r < q.rows; ++r) {
-    const std::uint8_t* codes = q.row_elements(r);
-    const std::uint8_t* scales = q.scales.data() + r * q.blocks_per_row();
-    for (std::int64_t c = 0; c < q.cols; ++c) {
-      out[r * q.cols + c] = value(unpack_code(codes, c, q.element_bits), scales[c / q.block]);
-    }
-  }
-}
-
 FormatFamily mx_family();
 FormatFamily nv_family();
 FormatFamily int_group_family();

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <limits>
 
+#include "fast_paths.h"
 #include "family.h"
 #include "nibble/models/bits.h"
 #include "nibble/models/scale.h"
@@ -41,57 +42,87 @@ class IntGroupFormat final : public BlockFormat {
     const int group = info_.block;
     const std::int32_t levels = (1 << bits_) - 1;
     const std::int32_t qmax = (1 << (bits_ - 1)) - 1;
-    for (std::int64_t r = 0; r < x.rows; ++r) {
-      std::uint8_t* codes = q.row_elements(r);
-      for (std::int64_t b = 0; b < q.blocks_per_row(); ++b) {
-        const std::int64_t index = r * q.blocks_per_row() + b;
-        std::uint8_t* scale_out = q.scales.data() + index * q.scale_bytes;
-        const float* v = x.row(r) + b * group;
-        const int n = static_cast<int>(std::min<std::int64_t>(group, x.cols - b * group));
-        float lo = 0, hi = 0;
-        bool finite = true;
-        for (int i = 0; i < n; ++i) {
-          finite = finite && std::isfinite(v[i]);
-          lo = std::min(lo, v[i]);
-          hi = std::max(hi, v[i]);
-        }
-        if (!finite) {
-          store_scale(scale_out, q.scale_bytes, scale_.nan_code());
+    const ElementRule rule{.spec = &element_spec(info_.element),
+                           .rounding = rounding_,
+                           .int_lo = asymmetric_ ? -levels : -qmax,
+                           .int_hi = asymmetric_ ? levels : qmax,
+                           .op = ScaleOp::kDivide};
+    const std::uint32_t smallest = scale_.smallest_positive();
+    const float smallest_value = scale_.decode(smallest);
+    RunScratch s(group);
+    quantize_runs(x, group, [&](const float* v, std::int64_t r, std::int64_t first,
+                                std::int64_t blocks) {
+      // hi = max(x, 0) and lo = min(x, 0) = -max(-x, 0); symmetric groups need max(hi, -lo).
+      if (asymmetric_) {
+        block_side_max_bits(v, blocks, group, s.stats.data(), s.stats_neg.data());
+      } else {
+        block_amax_bits(v, blocks, group, s.stats.data());
+      }
+      for (std::int64_t b = 0; b < blocks; ++b) {
+        s.skip[b] = s.stats[b] >= 0x7F800000u || (asymmetric_ && s.stats_neg[b] >= 0x7F800000u);
+        const float hi = bits_float(s.stats[b]);
+        if (!asymmetric_) {
+          s.scale_in[b] = hi / static_cast<float>(qmax);
           continue;
         }
         // The span (hi - lo) / levels in float arithmetic, as the format's references compute
         // it; only a finite group spanning more than FLT_MAX (e.g. -2e38 and 2e38), whose float
         // difference overflows to Inf, takes it in double, where the quotient (at most 2/3
         // FLT_MAX) fits again.
+        const float lo = -bits_float(s.stats_neg[b]);
         const float span = hi - lo;
-        const float range =
-            !asymmetric_          ? std::max(hi, -lo) / static_cast<float>(qmax)
-            : std::isfinite(span) ? span / static_cast<float>(levels)
-                                  : static_cast<float>((static_cast<double>(hi) - lo) / levels);
-        const std::uint32_t code =
-            range > 0 ? scale_.encode_positive(range) : scale_.smallest_positive();
-        store_scale(scale_out, q.scale_bytes, code);
-        const float s = scale_.decode(code);
+        s.scale_in[b] = std::isfinite(span)
+                            ? span / static_cast<float>(levels)
+                            : static_cast<float>((static_cast<double>(hi) - lo) / levels);
+      }
+      encode_positive_scales(scale_, s.scale_in.data(), blocks, s.scale_codes.data(),
+                             s.factor.data());
+      const std::int64_t index = r * q.blocks_per_row() + first;
+      for (std::int64_t b = 0; b < blocks; ++b) {
+        std::uint8_t* scale_out = q.scales.data() + (index + b) * q.scale_bytes;
+        if (s.skip[b]) {
+          store_scale(scale_out, q.scale_bytes, scale_.nan_code());
+          s.zero_point[b] = 0;
+          continue;
+        }
+        if (!(s.scale_in[b] > 0)) {  // an all-zero group
+          s.scale_codes[b] = smallest;
+          s.factor[b] = smallest_value;
+        }
+        store_scale(scale_out, q.scale_bytes, s.scale_codes[b]);
         if (asymmetric_) {
-          const std::int32_t zero = round_to_int(-lo / s, 0, levels, rounding_);
-          q.aux[static_cast<size_t>(index)] = static_cast<std::uint8_t>(zero);
-          for (int i = 0; i < n; ++i) {
-            const std::int32_t level = round_to_int(v[i] / s, -levels, levels, rounding_) + zero;
-            pack_code(codes, b * group + i, bits_,
-                      static_cast<std::uint32_t>(std::clamp(level, 0, levels)));
-          }
-          for (int i = n; i < group; ++i) {  // padding decodes to exactly zero
-            pack_code(codes, b * group + i, bits_, static_cast<std::uint32_t>(zero));
-          }
-        } else {
-          for (int i = 0; i < n; ++i) {
-            const std::int32_t level = round_to_int(v[i] / s, -qmax, qmax, rounding_);
-            pack_code(codes, b * group + i, bits_, static_cast<std::uint32_t>(level) & levels);
-          }
+          const float lo = -bits_float(s.stats_neg[b]);
+          s.zero_point[b] = static_cast<std::uint8_t>(round_to_int(-lo / s.factor[b], 0, levels, rounding_));
+          q.aux[static_cast<size_t>(index + b)] = s.zero_point[b];
         }
       }
-    }
+      // Padding values are 0 and encode to the zero point, so they decode to exactly zero.
+      encode_blocks(rule, {v, blocks, group, s.factor.data(), nullptr,
+                           asymmetric_ ? s.zero_point.data() : nullptr, s.skip.data(),
+                           q.row_elements(r), first * group, s.codes.data()});
+    });
     return q;
+  }
+
+  // round(integer * scale) once, as exact_value() does; exact_value() reads a non-finite
+  // scale as NaN and a -0 scale as 0.
+  void dequantize(const QuantizedTensor& q, float* out) const override {
+    RunScratch s(q.block);
+    dequantize_runs(q, out, [&](float* values, std::int64_t r, std::int64_t first,
+                                std::int64_t blocks) {
+      const std::int64_t index = r * q.blocks_per_row() + first;
+      read_scales(scale_, q.scales.data() + index * q.scale_bytes, blocks, s.scale_codes.data(),
+                  s.factor.data());
+      for (std::int64_t b = 0; b < blocks; ++b) {
+        if (asymmetric_) s.zero_point[b] = q.aux[static_cast<size_t>(index + b)];
+        const float f = s.factor[b];
+        s.factor[b] = !std::isfinite(f) ? std::numeric_limits<float>::quiet_NaN() : f == 0 ? 0.0f : f;
+      }
+      decode_blocks(element_spec(info_.element), 1.0f, nullptr,
+                    {q.row_elements(r), first * q.block, blocks, q.block, s.factor.data(), nullptr,
+                     asymmetric_ ? s.zero_point.data() : nullptr, s.codes.data(), values,
+                     streaming_output(q) ? s.values.data() : nullptr});
+    });
   }
 
   void exact_row(const QuantizedTensor& q, std::int64_t r, ExactRow out) const override {

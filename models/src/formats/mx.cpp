@@ -81,54 +81,58 @@ class MxFormat final : public BlockFormat {
              .scale_bits = 8,
              .bits_per_element = elem_.bits + 8.0 / block};
     for (std::uint32_t c = 0; c < elem_.code_count(); ++c) {
-      values_[c] = static_cast<float>(std::ldexp(decode(elem_, c), is_int_ ? -kMxInt8FractionBits : 0));
-      if (std::isfinite(values_[c])) integers_[c] = decode_integer(elem_, c);
+      if (std::isfinite(decode(elem_, c))) integers_[c] = decode_integer(elem_, c);
     }
+    // MXINT8: round_to_int(x / X * 2^6, lo, 127); the float elements: encode(x / X).
+    element_rule_ = {.spec = &elem_,
+                     .rounding = rounding_,
+                     .int_lo = int_lo_,
+                     .int_hi = 127,
+                     .unit = is_int_ ? static_cast<float>(1 << kMxInt8FractionBits) : 1.0f,
+                     .op = ScaleOp::kMultiply};
   }
 
   QuantizedTensor quantize(MatrixView x) const override {
     QuantizedTensor q = make_tensor(x, /*scale_bytes=*/1, /*aux_bytes=*/0);
     const int block = info_.block;
-    std::vector<std::uint8_t> codes(static_cast<size_t>(block));
-    std::vector<float> padded(static_cast<size_t>(block));
-    for (std::int64_t r = 0; r < x.rows; ++r) {
-      std::uint8_t* row_codes = q.row_elements(r);
-      std::uint8_t* row_scales = q.scales.data() + r * q.blocks_per_row();
-      for (std::int64_t b = 0; b < q.blocks_per_row(); ++b) {
-        const float* v = x.row(r) + b * block;
-        const int n = static_cast<int>(std::min<std::int64_t>(block, x.cols - b * block));
-        __builtin_prefetch(v + 1024);  // DRAM streaming is latency-bound: 4 KiB ahead
-        const std::uint32_t amax = amax_bits(v, n);
-        if (amax >= 0x7F800000u) {
-          row_scales[b] = static_cast<std::uint8_t>(spec::kE8M0.nan_code());
-          continue;  // element codes stay 0; the NaN scale covers the block
-        }
-        const int shared = shared_exponent(bits_float(amax));
-        row_scales[b] = static_cast<std::uint8_t>(shared + kE8M0Bias);
-        const float inv_scale = exp2_int(-shared);
-        if (&elem_ == &spec::kE2M1 && n == block && block % 2 == 0) {
-          encode_e2m1_packed(v, n, inv_scale, rounding_, row_codes + b * block / 2);
+    RunScratch s(block);
+    quantize_runs(x, block, [&](const float* v, std::int64_t r, std::int64_t first,
+                                std::int64_t blocks) {
+      block_amax_bits(v, blocks, block, s.stats.data());
+      std::uint8_t* scales = q.scales.data() + r * q.blocks_per_row() + first;
+      for (std::int64_t b = 0; b < blocks; ++b) {
+        s.skip[b] = s.stats[b] >= 0x7F800000u;  // the NaN scale covers the block
+        if (s.skip[b]) {
+          scales[b] = static_cast<std::uint8_t>(spec::kE8M0.nan_code());
           continue;
         }
-        if (&elem_ == &spec::kE2M1) {
-          encode_e2m1_scaled(v, n, inv_scale, rounding_, codes.data());
-        } else {
-          for (int i = 0; i < n; ++i) codes[i] = encode_element(v[i] * inv_scale);
-        }
-        if (n < block) std::fill(codes.begin() + n, codes.end(), 0);
-        pack_codes(row_codes, b * block, codes.data(), block, elem_.bits);
+        const int shared = shared_exponent(bits_float(s.stats[b]));
+        scales[b] = static_cast<std::uint8_t>(shared + kE8M0Bias);
+        s.factor[b] = exp2_int(-shared);
       }
-    }
+      encode_blocks(element_rule_, {v, blocks, block, s.factor.data(), nullptr, nullptr,
+                                    s.skip.data(), q.row_elements(r), first * block,
+                                    s.codes.data()});
+    });
     return q;
   }
 
-  // Through a code table, so that negative-zero codes (E2M1 0x8, E4M3 0x80, ...) dequantize
-  // to -0. value * 2^x is exact or rounds once, exactly as exact_value() would.
+  // value * 2^x is exact or rounds once, exactly as exact_value() would; negative-zero codes
+  // (E2M1 0x8, E4M3 0x80, ...) dequantize to -0.
   void dequantize(const QuantizedTensor& q, float* out) const override {
-    dequantize_codes(q, out, [this](std::uint32_t code, std::uint8_t scale) {
-      return scale == spec::kE8M0.nan_code()
-                 ? std::numeric_limits<float>::quiet_NaN()
-                 : values_[code] * exp2_int(static_cast<int>(scale) - kE8M0Bias);
+    RunScratch s(q.block);
+    dequantize_runs(q, out, [&](float* values, std::int64_t r, std::int64_t first,
+                                std::int64_t blocks) {
+      const std::uint8_t* scales = q.scales.data() + r * q.blocks_per_row() + first;
+      for (std::int64_t b = 0; b < blocks; ++b) {
+        s.factor[b] = scales[b] == spec::kE8M0.nan_code()
+                          ? std::numeric_limits<float>::quiet_NaN()
+                          : exp2_int(static_cast<int>(scales[b]) - kE8M0Bias);
+      }
+      decode_blocks(elem_, is_int_ ? exp2_int(-kMxInt8FractionBits) : 1.0f, nullptr,
+                    {q.row_elements(r), first * q.block, blocks, q.block, s.factor.data(), nullptr,
+                     nullptr, s.codes.data(), values,
+                     streaming_output(q) ? s.values.data() : nullptr});
     });
   }
 
@@ -174,14 +178,6 @@ class MxFormat final : public BlockFormat {
     return std::clamp(e, kMinSharedExponent, kMaxSharedExponent);
   }
 
-  std::uint8_t encode_element(float scaled) const {
-    if (is_int_) {
-      const float units = scaled * static_cast<float>(1 << kMxInt8FractionBits);
-      return static_cast<std::uint8_t>(round_to_int(units, int_lo_, 127, rounding_));
-    }
-    return static_cast<std::uint8_t>(encode(elem_, scaled, rounding_));
-  }
-
   const ElementSpec& elem_;
   bool is_int_;
   ScaleRule rule_ = ScaleRule::kFloor;
@@ -190,7 +186,7 @@ class MxFormat final : public BlockFormat {
   float max_elem_ = 0;
   int emax_ = 0;
   int mantissa_bits_ = 0;
-  std::array<float, 256> values_{};          // dequantized element values
+  ElementRule element_rule_;
   std::array<std::int64_t, 256> integers_{};  // exact integers for the golden dot
 };
 

@@ -57,72 +57,63 @@ class NvFormat final : public BlockFormat {
     const float g = q.tensor_scale;
     const float inv_g = 1.0f / g;
     const int block = info_.block;
-    const std::int64_t blocks = q.blocks_per_row();
-    std::vector<std::uint8_t> codes(static_cast<size_t>(block));
-    std::vector<float> divided(static_cast<size_t>(block));
-    // Per row, first every block's scale (independent divisions that pipeline), then the
-    // elements, while the row is still in cache. The ModelOpt variant divides by s * g.
-    std::vector<float> factor(static_cast<size_t>(blocks));
-    for (std::int64_t r = 0; r < x.rows; ++r) {
-      std::uint8_t* row_codes = q.row_elements(r);
-      std::uint8_t* row_scales = q.scales.data() + r * blocks;
+    // x * ((1 / g) / s) (torchao) or x / (s * g) (ModelOpt), then the element rule.
+    const ElementRule rule{.spec = &elem_,
+                           .rounding = rounding_,
+                           .int_lo = -7,
+                           .int_hi = 7,
+                           .op = modelopt_ ? ScaleOp::kDivide : ScaleOp::kMultiply};
+    const auto one = static_cast<std::uint32_t>(encode(spec::kUE4M3, 1.0f));
+    RunScratch s(block);
+    quantize_runs(x, block, [&](const float* v, std::int64_t r, std::int64_t first,
+                                std::int64_t blocks) {
+      block_amax_bits(v, blocks, block, s.stats.data());
+      // Loops over the run's blocks without table lookups, so that the compiler vectorizes
+      // them (a scalar division per 16 values would cost as much as their encode).
       for (std::int64_t b = 0; b < blocks; ++b) {
-        const int n = static_cast<int>(std::min<std::int64_t>(block, x.cols - b * block));
-        // Streaming from DRAM is latency-bound here: ask for the data 4 KiB ahead.
-        __builtin_prefetch(x.row(r) + b * block + 1024);
-        const std::uint32_t amax = amax_bits(x.row(r) + b * block, n);
-        if (amax >= 0x7F800000u) {
-          row_scales[b] = static_cast<std::uint8_t>(spec::kUE4M3.nan_code());
-          continue;
+        const float ratio = bits_float(s.stats[b]) / elem_max_ / g;
+        s.scale_in[b] = modelopt_ ? ratio : std::clamp(ratio, kSmallestNormalE4M3, kE4M3Max);
+      }
+      encode_array(spec::kUE4M3, Rounding::kNearestEven, s.scale_in.data(), blocks,
+                   s.scale_codes.data());
+      std::uint8_t* scales = q.scales.data() + r * q.blocks_per_row() + first;
+      for (std::int64_t b = 0; b < blocks; ++b) {
+        s.skip[b] = s.stats[b] >= 0x7F800000u;
+        if (s.skip[b]) s.scale_codes[b] = spec::kUE4M3.nan_code();
+        scales[b] = static_cast<std::uint8_t>(s.scale_codes[b]);
+      }
+      if (modelopt_) {
+        for (std::int64_t b = 0; b < blocks; ++b) {
+          std::uint32_t& code = s.scale_codes[b];
+          if (!s.skip[b] && scale_values_[code] == 0) code = one;
+          scales[b] = static_cast<std::uint8_t>(code);
+          s.factor[b] = scale_values_[code] * g;
         }
-        const float block_amax = bits_float(amax);
-        if (modelopt_) {
-          std::uint32_t code = encode(spec::kUE4M3, block_amax / elem_max_ / g);
-          if (scale_values_[code] == 0) code = encode(spec::kUE4M3, 1.0f);
-          row_scales[b] = static_cast<std::uint8_t>(code);
-          factor[b] = scale_values_[code] * g;
-        } else {
-          const float s = std::clamp(block_amax / elem_max_ / g, kSmallestNormalE4M3, kE4M3Max);
-          const std::uint32_t code = ue4m3_normal_code(s);
-          row_scales[b] = static_cast<std::uint8_t>(code);
-          factor[b] = inv_g / scale_values_[code];
+      } else {
+        // A normal UE4M3 code (the clamp keeps them normal) is an FP32 pattern shifted by 20
+        // bits and rebiased from 7 to 127; NaN blocks are skipped, whatever their factor.
+        for (std::int64_t b = 0; b < blocks; ++b) {
+          s.factor[b] = inv_g / bits_float((s.scale_codes[b] << 20) + ((127u - 7u) << 23));
         }
       }
-      std::int64_t first = 0;
-      if (!modelopt_ && !int_elements_) {  // the hot path: whole blocks in one call
-        first = x.cols / block;
-        for (std::int64_t b = 0; b < first; ++b) {
-          if (row_scales[b] == spec::kUE4M3.nan_code()) factor[b] = 0;
-        }
-        encode_e2m1_blocks(x.row(r), first, block, factor.data(), rounding_, row_codes);
-        for (std::int64_t b = 0; b < first; ++b) {  // x * 0 left -0 codes for negative x
-          if (row_scales[b] == spec::kUE4M3.nan_code()) {
-            std::fill_n(row_codes + b * block / 2, block / 2, std::uint8_t{0});
-          }
-        }
-      }
-      for (std::int64_t b = first; b < blocks; ++b) {
-        if (row_scales[b] == spec::kUE4M3.nan_code()) continue;  // codes stay 0
-        const float* v = x.row(r) + b * block;
-        const int n = static_cast<int>(std::min<std::int64_t>(block, x.cols - b * block));
-        if (modelopt_) {
-          for (int i = 0; i < n; ++i) divided[i] = v[i] / factor[b];
-          encode_block(divided.data(), n, 1.0f, codes.data());
-        } else {
-          encode_block(v, n, factor[b], codes.data());
-        }
-        if (n < block) std::fill(codes.begin() + n, codes.end(), 0);
-        pack_codes(row_codes, b * block, codes.data(), block, 4);
-      }
-    }
+      encode_blocks(rule, {v, blocks, block, s.factor.data(), nullptr, nullptr, s.skip.data(),
+                           q.row_elements(r), first * block, s.codes.data()});
+    });
     return q;
   }
 
-  // Through code tables, so that E2M1's -0 stays -0: (element * scale) is exact in FP32,
-  // and the product with g rounds once, as exact_value() does.
+  // (element * scale) is exact in FP32 and the product with g rounds once, as exact_value()
+  // does; E2M1's -0 stays -0.
   void dequantize(const QuantizedTensor& q, float* out) const override {
-    dequantize_codes(q, out, [this, &q](std::uint32_t code, std::uint8_t scale) {
-      return element_values_[code] * scale_values_[scale & 0x7F] * q.tensor_scale;
+    RunScratch s(q.block);
+    dequantize_runs(q, out, [&](float* values, std::int64_t r, std::int64_t first,
+                                std::int64_t blocks) {
+      const std::uint8_t* scales = q.scales.data() + r * q.blocks_per_row() + first;
+      for (std::int64_t b = 0; b < blocks; ++b) s.factor[b] = scale_values_[scales[b] & 0x7F];
+      decode_blocks(elem_, 1.0f, &q.tensor_scale,
+                    {q.row_elements(r), first * q.block, blocks, q.block, s.factor.data(), nullptr,
+                     nullptr, s.codes.data(), values,
+                     streaming_output(q) ? s.values.data() : nullptr});
     });
   }
 
@@ -142,32 +133,9 @@ class NvFormat final : public BlockFormat {
 
  private:
   float tensor_scale(MatrixView x) const {
-    // Largest finite |x| from the bits (sign cleared, non-finite values dropped), a loop
-    // the compiler vectorizes.
-    std::int32_t amax_finite = 0;
-    const std::int64_t count = x.rows * x.cols;
-    constexpr std::int64_t kLine = 16;  // floats per 64-byte cache line
-    for (std::int64_t line = 0; line < count; line += kLine) {
-      __builtin_prefetch(x.data + line + 1024);
-      for (std::int64_t i = line; i < std::min(line + kLine, count); ++i) {
-        const auto b = static_cast<std::int32_t>(float_bits(x.data[i]) & 0x7FFFFFFFu);
-        const std::int32_t finite = b < 0x7F800000 ? b : 0;
-        amax_finite = finite > amax_finite ? finite : amax_finite;
-      }
-    }
-    const float amax = bits_float(static_cast<std::uint32_t>(amax_finite));
+    const float amax = bits_float(finite_amax_bits(x.data, x.rows * x.cols));
     const float g = amax / (kE4M3Max * elem_max_);
     return g > 0 && std::isfinite(g) ? g : 1.0f;
-  }
-
-  void encode_block(const float* v, int n, float multiplier, std::uint8_t* codes) const {
-    if (!int_elements_) {
-      encode_e2m1_scaled(v, n, multiplier, rounding_, codes);
-      return;
-    }
-    for (int i = 0; i < n; ++i) {
-      codes[i] = static_cast<std::uint8_t>(round_to_int(v[i] * multiplier, -7, 7, rounding_) & 0xF);
-    }
   }
 
   const ElementSpec& elem_;
