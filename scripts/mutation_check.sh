@@ -42,7 +42,7 @@ models/src/formats/int_group.cpp	.int_lo = asymmetric_ ? -levels : -qmax,	.int_l
 models/src/formats/int_group.cpp	(asymmetric_ && s.stats_neg[b] >= 0x7F800000u)	(asymmetric_ && false)	an asymmetric group's negative NaN or -Inf goes unseen
 models/src/formats/int_group.cpp	const std::uint32_t smallest = scale_.smallest_positive();	const std::uint32_t smallest = 0x3C00u;	all-zero group gets scale 1, not the smallest
 models/src/formats/int_group.cpp	: (code ^ sign) - sign;  // sign-extend	: code;  // sign-extend	golden view of symmetric codes not sign-extended
-models/src/formats/afpq.cpp	return side_max > 0 ? scale_.encode_positive(side_max / 6.0f) : scale_.smallest_positive();	return side_max > 0 ? scale_.encode_positive(side_max / 4.0f) : scale_.smallest_positive();	AFPQ scale divisor 4, not 6
+models/src/formats/afpq.cpp	s.scale_in[b] = bits_float(s.stats[b]) / 6.0f;	s.scale_in[b] = bits_float(s.stats[b]) / 4.0f;	AFPQ scale divisor 4, not 6
 models/src/formats/afpq.cpp	const ElementRule rule{.spec = &spec::kE2M1, .rounding = rounding_,	const ElementRule rule{.spec = &spec::kE2M1, .rounding = Rounding::kNearestAway,	AFPQ ties away from zero
 models/src/element.cpp	return rounding == Rounding::kNearestEven ? std::nearbyint(v) : std::round(v);	return rounding == Rounding::kNearestEven ? std::round(v) : std::round(v);	element engine ties away from zero
 models/src/element.cpp	if (r > max_value(s)) return sign | overflow_code(s, /*infinite=*/false, saturate);	if (r > 2 * max_value(s)) return sign | overflow_code(s, /*infinite=*/false, saturate);	element engine saturates late
