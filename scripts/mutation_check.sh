@@ -34,7 +34,7 @@ models/src/formats/fast_paths.h	m = b > m ? b : m;	m = b >= m ? m : b;	amax tail
 models/src/formats/nv.cpp	                           .rounding = rounding_,	                           .rounding = Rounding::kNearestAway,	NV elements tie away from zero (issue #17)
 models/src/formats/nv.cpp	std::clamp(ratio, kSmallestNormalE4M3, kE4M3Max)	std::clamp(ratio, 0x1p-9f, kE4M3Max)	NVFP4 block scale clamp at 2^-9, not 2^-6
 models/src/formats/nv.cpp	const auto one = static_cast<std::uint32_t>(encode(spec::kUE4M3, 1.0f));	const auto one = static_cast<std::uint32_t>(encode(spec::kUE4M3, 2.0f));	ModelOpt zero block scale becomes 2
-models/src/formats/fast_paths.cpp	return hn::IfThenElseZero(hn::Lt(b, inf), b);	return hn::IfThenElseZero(hn::Le(b, inf), b);	NVFP4 per-tensor amax counts Inf
+models/src/formats/fast_paths.cpp	return hn::IfThenElseZero(hn::Lt(b, inf), b);	return hn::IfThenElseZero(hn::Lt(b, hn::Add(inf, hn::Set(di, 1))), b);	NVFP4 per-tensor amax counts Inf
 models/src/formats/fast_paths.cpp	hn::Min(hn::Max(hn::Add(code, zero), hn::Zero(di)), levels)	hn::Min(hn::Max(code, hn::Zero(di)), levels)	asymmetric codes lose their zero point
 models/src/formats/fast_paths.cpp	best = hn::Max(best, hn::And(hn::BitCast(di, hn::LoadU(d, v + i)), abs_mask));	best = hn::Max(best, hn::BitCast(di, hn::LoadU(d, v + i)));	block amax ignores negative values
 models/src/formats/int_group.cpp	round_to_int(-lo / s.factor[b], 0, levels, rounding_)	round_to_int(-lo / s.factor[b], 0, levels - 1, rounding_)	zero point clamped one short
