@@ -34,7 +34,7 @@ models/src/formats/fast_paths.h	m = b > m ? b : m;	m = b >= m ? m : b;	amax tail
 models/src/formats/nv.cpp	                           .rounding = rounding_,	                           .rounding = Rounding::kNearestAway,	NV elements tie away from zero (issue #17)
 models/src/formats/nv.cpp	std::clamp(ratio, kSmallestNormalE4M3, kE4M3Max)	std::clamp(ratio, 0x1p-9f, kE4M3Max)	NVFP4 block scale clamp at 2^-9, not 2^-6
 models/src/formats/nv.cpp	const auto one = static_cast<std::uint32_t>(encode(spec::kUE4M3, 1.0f));	const auto one = static_cast<std::uint32_t>(encode(spec::kUE4M3, 2.0f));	ModelOpt zero block scale becomes 2
-models/src/formats/fast_paths.cpp	return hn::IfThenElseZero(hn::Lt(b, inf), b);	return hn::IfThenElseZero(hn::Le(b, inf), b);	NVFP4 per-tensor amax counts Inf
+models/src/formats/fast_paths.cpp	return hn::IfThenElseZero(hn::Lt(b, inf), b);	return hn::IfThenElseZero(hn::Lt(b, hn::Add(inf, hn::Set(di, 1))), b);	NVFP4 per-tensor amax counts Inf
 models/src/formats/fast_paths.cpp	hn::Min(hn::Max(hn::Add(code, zero), hn::Zero(di)), levels)	hn::Min(hn::Max(code, hn::Zero(di)), levels)	asymmetric codes lose their zero point
 models/src/formats/fast_paths.cpp	best = hn::Max(best, hn::And(hn::BitCast(di, hn::LoadU(d, v + i)), abs_mask));	best = hn::Max(best, hn::BitCast(di, hn::LoadU(d, v + i)));	block amax ignores negative values
 models/src/formats/int_group.cpp	round_to_int(-lo / s.factor[b], 0, levels, rounding_)	round_to_int(-lo / s.factor[b], 0, levels - 1, rounding_)	zero point clamped one short
@@ -42,7 +42,7 @@ models/src/formats/int_group.cpp	.int_lo = asymmetric_ ? -levels : -qmax,	.int_l
 models/src/formats/int_group.cpp	(asymmetric_ && s.stats_neg[b] >= 0x7F800000u)	(asymmetric_ && false)	an asymmetric group's negative NaN or -Inf goes unseen
 models/src/formats/int_group.cpp	const std::uint32_t smallest = scale_.smallest_positive();	const std::uint32_t smallest = 0x3C00u;	all-zero group gets scale 1, not the smallest
 models/src/formats/int_group.cpp	: (code ^ sign) - sign;  // sign-extend	: code;  // sign-extend	golden view of symmetric codes not sign-extended
-models/src/formats/afpq.cpp	return side_max > 0 ? scale_.encode_positive(side_max / 6.0f) : scale_.smallest_positive();	return side_max > 0 ? scale_.encode_positive(side_max / 4.0f) : scale_.smallest_positive();	AFPQ scale divisor 4, not 6
+models/src/formats/afpq.cpp	s.scale_in[b] = bits_float(s.stats[b]) / 6.0f;	s.scale_in[b] = bits_float(s.stats[b]) / 4.0f;	AFPQ scale divisor 4, not 6
 models/src/formats/afpq.cpp	const ElementRule rule{.spec = &spec::kE2M1, .rounding = rounding_,	const ElementRule rule{.spec = &spec::kE2M1, .rounding = Rounding::kNearestAway,	AFPQ ties away from zero
 models/src/element.cpp	return rounding == Rounding::kNearestEven ? std::nearbyint(v) : std::round(v);	return rounding == Rounding::kNearestEven ? std::round(v) : std::round(v);	element engine ties away from zero
 models/src/element.cpp	if (r > max_value(s)) return sign | overflow_code(s, /*infinite=*/false, saturate);	if (r > 2 * max_value(s)) return sign | overflow_code(s, /*infinite=*/false, saturate);	element engine saturates late

@@ -112,10 +112,6 @@ class AfpqFormat final : public BlockFormat {
   std::int64_t max_element_integer() const override { return 12; }
 
  private:
-  std::uint32_t side_scale(float side_max) const {
-    return side_max > 0 ? scale_.encode_positive(side_max / 6.0f) : scale_.smallest_positive();
-  }
-
   ScaleSpec scale_{nullptr};
   Rounding rounding_ = Rounding::kNearestEven;
 };
