@@ -119,13 +119,12 @@ class NvFormat final : public BlockFormat {
 
   void exact_row(const QuantizedTensor& q, std::int64_t r, ExactRow out) const override {
     const std::uint8_t* codes = q.row_elements(r);
-    for (std::int64_t i = 0; i < q.padded_cols(); ++i) {
-      out.integers[i] = static_cast<std::int64_t>(std::ldexp(element_values_[unpack_code(codes, i, 4)],
-                                                             -elem_.quantum_exponent()));
+    for (std::int64_t i = 0; i < q.padded_cols() / 2; ++i) {  // blocks of 16: whole bytes
+      out.integers[2 * i] = integers_[codes[i] & 0xFu];
+      out.integers[2 * i + 1] = integers_[codes[i] >> 4];
     }
-    const ScaleSpec scale{&spec::kUE4M3};
     const std::uint8_t* scales = q.scales.data() + r * q.blocks_per_row();
-    for (std::int64_t b = 0; b < q.blocks_per_row(); ++b) out.scales[b] = scale.exact(scales[b]);
+    for (std::int64_t b = 0; b < q.blocks_per_row(); ++b) out.scales[b] = exact_scales_[scales[b]];
   }
 
   int element_exponent() const override { return info_.element_exponent; }
@@ -144,10 +143,20 @@ class NvFormat final : public BlockFormat {
     for (std::uint32_t c = 0; c < 128; ++c) values[c] = static_cast<float>(decode(spec::kUE4M3, c));
     return values;
   }();
-  const std::array<float, 16> element_values_ = [this] {
-    std::array<float, 16> values{};
-    for (std::uint32_t c = 0; c < 16; ++c) values[c] = static_cast<float>(decode(elem_, c));
-    return values;
+  // The golden dot's operands by table: element codes in units of the element's quantum, and
+  // every stored scale byte's exact form.
+  const std::array<std::int64_t, 16> integers_ = [this] {
+    std::array<std::int64_t, 16> integers{};
+    for (std::uint32_t c = 0; c < 16; ++c) {
+      integers[c] = static_cast<std::int64_t>(std::ldexp(decode(elem_, c), -elem_.quantum_exponent()));
+    }
+    return integers;
+  }();
+  const std::array<ExactScale, 256> exact_scales_ = [] {
+    std::array<ExactScale, 256> scales{};
+    const ScaleSpec scale{&spec::kUE4M3};
+    for (std::uint32_t c = 0; c < 256; ++c) scales[c] = scale.exact(c);
+    return scales;
   }();
   bool int_elements_;
   float elem_max_;

@@ -269,8 +269,15 @@ bool scales_fit(double max_a, double max_b, int block, const ScaleRange& ra, con
          std::max(ra.max_exponent, rb.max_exponent) <= kExponentLimit;
 }
 
+// mantissa * 2^e, exact: the mantissa (< 2^24) converts exactly and a power of two in the
+// normal range multiplies exactly; std::ldexp, a library call per block, was a tenth of the
+// time of a small-block (nvfp4) GEMM.
 double scale_value(const ExactScale& s, int element_exponent) {
-  return s.nan ? 0.0 : std::ldexp(static_cast<double>(s.mantissa), s.exponent + element_exponent);
+  if (s.nan) return 0.0;
+  const int e = s.exponent + element_exponent;
+  const double mantissa = static_cast<double>(s.mantissa);
+  if (e < -1022 || e > 1023) return std::ldexp(mantissa, e);
+  return mantissa * std::bit_cast<double>(static_cast<std::uint64_t>(e + 1023) << 52);
 }
 
 // One operand as rows of exact integers and scales: decoded by its format (a quantized
