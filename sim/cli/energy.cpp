@@ -54,6 +54,22 @@ std::pair<Matrix, Matrix> operand_values(const std::string& source, std::uint64_
   return {concatenate(activations), concatenate(weights)};
 }
 
+// The energy of one block operation and its parts: toggles x energy per cell type, clock.
+void print_energy(const EnergyTable& table, const std::string& table_path, const Activity& activity) {
+  std::printf("energy per block op: %.3f pJ (gate energies of %s)\n", block_op_pj(table, activity), table_path.c_str());
+  std::printf("%-16s %8s %12s %10s %10s\n", "cell", "count", "toggles/op", "fJ/toggle", "fJ/op");
+  std::int64_t flip_flops = 0;
+  for (const auto& [cell, per_op] : activity.toggles_per_op) {
+    const double fj = table.toggle_fj(cell);
+    const std::int64_t count = activity.cells.at(cell);
+    std::printf("%-16s %8lld %12.2f %10.3f %10.1f\n", cell.c_str(), static_cast<long long>(count), per_op, fj, per_op * fj);
+    if (cell.find("DFF") != std::string::npos) flip_flops += count;
+  }
+  std::printf("%-16s %8lld %12.2f %10.3f %10.1f   (cycles/op x flip-flops x clock fJ)\n", "clock",
+              static_cast<long long>(flip_flops), activity.cycles_per_op, table.flip_flop_clock_fj,
+              static_cast<double>(flip_flops) * activity.cycles_per_op * table.flip_flop_clock_fj);
+}
+
 }  // namespace
 
 int run_energy(const Args& args) {
@@ -68,7 +84,9 @@ int run_energy(const Args& args) {
       ("seed", po::value<std::uint64_t>()->default_value(1), "seed of random codes and synthetic tensors")
       ("energy", po::value<std::string>()->default_value(NIBBLE_SOURCE_DIR "/sim/configs/energy_45nm.yaml"),
        "energy table with gate_toggle_fj (.yaml)")
-      ("json", po::value<std::string>(), "also write the activity as JSON (read by rtl/gate/activity.py)");
+      ("json", po::value<std::string>(), "also write the activity as JSON (read by rtl/gate/activity.py)")
+      ("measured", po::value<std::string>()->implicit_value(NIBBLE_SOURCE_DIR "/rtl/gate/activity.json"),
+       "print the figures recorded in this activity table (default: the checked-in one) instead of simulating");
   po::variables_map vm;
   if (!parse_options("energy", args, options, vm)) return 0;
   const std::int64_t block_ops = vm["block-ops"].as<std::int64_t>();
@@ -77,6 +95,17 @@ int run_energy(const Args& args) {
   const EnergyTable table = load_energy(vm["energy"].as<std::string>());
   if (table.gate_toggle_fj.empty()) throw Error(vm["energy"].as<std::string>() + ": no gate_toggle_fj table");
   const std::string unit = unit_name(vm), source = vm["operands"].as<std::string>();
+  if (vm.count("measured")) {
+    const std::string path = vm["measured"].as<std::string>();
+    for (const Activity& e : load_activity(path).entries) {
+      if (e.unit == unit && e.operands == source) {
+        std::printf("%s on %s operands, as measured in %s\n", unit.c_str(), source.c_str(), path.c_str());
+        print_energy(table, vm["energy"].as<std::string>(), e);
+        return 0;
+      }
+    }
+    throw Error(path + ": no measurement of " + unit + " on " + source + " operands");
+  }
   const std::uint64_t seed = vm["seed"].as<std::uint64_t>();
   if (std::find(gate_units().begin(), gate_units().end(), unit) == gate_units().end()) {
     std::string built;
@@ -98,19 +127,7 @@ int run_energy(const Args& args) {
   std::printf("%s on %s operands: %lld block ops, %lld cycles, %lld mismatches against the golden model\n",
               unit.c_str(), source.c_str(), static_cast<long long>(r.block_ops), static_cast<long long>(r.cycles),
               static_cast<long long>(r.mismatches));
-  std::printf("energy per block op: %.3f pJ (gate energies of %s)\n", block_op_pj(table, activity),
-              vm["energy"].as<std::string>().c_str());
-  std::printf("%-16s %8s %12s %10s %10s\n", "cell", "count", "toggles/op", "fJ/toggle", "fJ/op");
-  std::int64_t flip_flops = 0;
-  for (const CellToggles& c : r.cells) {
-    const double per_op = activity.toggles_per_op[c.type], fj = table.toggle_fj(c.type);
-    std::printf("%-16s %8lld %12.2f %10.3f %10.1f\n", c.type.c_str(), static_cast<long long>(c.cells), per_op, fj,
-                per_op * fj);
-    if (c.type.find("DFF") != std::string::npos) flip_flops += c.cells;
-  }
-  std::printf("%-16s %8lld %12.2f %10.3f %10.1f   (cycles/op x flip-flops x clock fJ)\n", "clock",
-              static_cast<long long>(flip_flops), activity.cycles_per_op, table.flip_flop_clock_fj,
-              static_cast<double>(flip_flops) * activity.cycles_per_op * table.flip_flop_clock_fj);
+  print_energy(table, vm["energy"].as<std::string>(), activity);
   if (!json_path.empty()) {
     nlohmann::json doc = {{"unit", unit}, {"operands", source}, {"block_ops", r.block_ops},
                           {"seed", seed}, {"cycles_per_op", activity.cycles_per_op}, {"mismatches", r.mismatches}};
