@@ -31,7 +31,9 @@ struct GateUnit {
 // Operand runs of one side: random codes, or a tensor's values cut into kSequence blocks.
 class OperandStream {
  public:
-  OperandStream(const BlockFormat& format, const Matrix* values) : format_(format), values_(values) {}
+  OperandStream(const BlockFormat& format, const Matrix* values) : format_(format), values_(values) {
+    if (values_ && values_->data.empty()) throw Error("activity operands: an empty tensor");
+  }
   QuantizedTensor next(std::mt19937_64& rng) {
     if (!values_) return rtl::random_operand(format_, rng, 2);
     const std::int64_t length = static_cast<std::int64_t>(rtl::kSequence) * format_.info().block;
