@@ -7,7 +7,8 @@ usage: synth_area.py [--only CONFIG] [--out FILE]   (run from anywhere; needs yo
 
 Each configuration of rtl/configs.txt is synthesized flattened with Yosys' generic `synth`
 (internal gate library), and its cell counts, the `stat -tech cmos` transistor estimate, the
-flip-flop count and a NAND2-equivalent gate count are recorded. The NAND2 weights are the
+flip-flop count, a NAND2-equivalent gate count and the logic depth (the longest
+topological path in cells between registers or ports, Yosys `ltp -noff`) are recorded. The NAND2 weights are the
 areas of the NanGate 45 nm Open Cell Library X1 cells divided by NAND2_X1 (0.798 um^2):
   INV 0.532 -> 0.67, NAND2/NOR2 0.798 -> 1.00, AND2/OR2/AOI21/OAI21 1.064 -> 1.33,
   AOI22/OAI22 1.330 -> 1.67, XOR2/XNOR2 1.596 -> 2.00, MUX2 1.862 -> 2.33,
@@ -68,15 +69,20 @@ def configurations():
 DEFAULT_LANES = {"dpu_mx": 32, "dpu_nv": 16, "dpu_int": 32, "dpu_bcq": 64}
 
 
-def synthesize(unit, parameters):
+def synthesis_script(unit, parameters):
+    """The Yosys commands that read the units and synthesize one configuration flattened."""
     sources = " ".join(os.path.join(UNITS, f) for f in sorted(os.listdir(UNITS)) if f.endswith(".v"))
     chparam = " ".join(f"-set {k} {v}" for k, v in parameters.items())
+    return f"read_verilog -I {UNITS} {sources}; chparam {chparam} {unit}; synth -flatten -top {unit}"
+
+
+def synthesize(unit, parameters):
     with tempfile.TemporaryDirectory() as tmp:
-        stat = os.path.join(tmp, "stat.txt")
-        script = (f"read_verilog -I {UNITS} {sources}; chparam {chparam} {unit}; "
-                  f"synth -flatten -top {unit}; tee -q -o {stat} stat -tech cmos")
+        stat, ltp = os.path.join(tmp, "stat.txt"), os.path.join(tmp, "ltp.txt")
+        script = f"{synthesis_script(unit, parameters)}; tee -q -o {stat} stat -tech cmos; tee -q -o {ltp} ltp -noff"
         subprocess.run(["yosys", "-q", "-p", script], check=True, stdout=subprocess.DEVNULL)
         text = open(stat).read()
+        depth = int(re.search(r"Longest topological path in \S+ \(length=(\d+)\)", open(ltp).read()).group(1))
     cells = {m.group(1): int(m.group(2)) for m in re.finditer(r"^\s+(\$\S+)\s+(\d+)$", text, re.M)}
     transistors = int(re.search(r"Estimated number of transistors:\s+(\d+)", text).group(1))
     flip_flops = sum(n for c, n in cells.items() if "DFF" in c)
@@ -84,7 +90,7 @@ def synthesize(unit, parameters):
     lanes = int(parameters.get("BLOCK", parameters.get("GROUP", parameters.get("LA", DEFAULT_LANES[unit]))))
     return {"lanes": lanes, "parameters": parameters, "cells": cells,
             "cell_count": sum(cells.values()), "transistors": transistors,
-            "flip_flops": flip_flops, "nand2_eq": round(nand2, 1),
+            "flip_flops": flip_flops, "logic_depth": depth, "nand2_eq": round(nand2, 1),
             "nand2_eq_per_lane": round(nand2 / lanes, 1)}
 
 
@@ -99,12 +105,12 @@ MATCHED = [("int4", "dpu_int:a=int4_g16:b=int4_g16"), ("nvint4", "dpu_nv:a=nvint
 def markdown(path):
     units = json.load(open(path))["units"]
     header = ("| format | configuration | lanes | cells | transistors | flip-flops | NAND2 eq. | "
-              "NAND2 eq. per lane |\n|---|---|---|---|---|---|---|---|")
+              "NAND2 eq. per lane | logic depth |\n|---|---|---|---|---|---|---|---|---|")
 
     def row(label, key):
         u = units[key]
         return (f"| {label} | `{key}` | {u['lanes']} | {u['cell_count']:,} | {u['transistors']:,} | "
-                f"{u['flip_flops']:,} | {u['nand2_eq']:,.0f} | {u['nand2_eq_per_lane']:,.0f} |")
+                f"{u['flip_flops']:,} | {u['nand2_eq']:,.0f} | {u['nand2_eq_per_lane']:,.0f} | {u['logic_depth']} |")
 
     print("At matched lane counts (16 elements per cycle; per lane = per element per cycle):\n")
     print(header)
@@ -116,6 +122,13 @@ def markdown(path):
     for key in sorted(units):
         if key not in matched:
             print(row(key.split(":")[0], key))
+
+
+def write_document(path, doc):
+    """The checked-in JSON layout (area.json, activity.json): sorted keys, one-space indent."""
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=1, sort_keys=True)
+        f.write("\n")
 
 
 def main():
@@ -144,13 +157,11 @@ def main():
             units[args.only] = synthesize(unit, dict(f.split("=") for f in fields))
         print(json.dumps(units[args.only], indent=1))
         return
-    doc = {"schema_version": 1, "yosys_version": version, "sources_fingerprint": fingerprint(),
+    doc = {"schema_version": 2, "yosys_version": version, "sources_fingerprint": fingerprint(),
            "nand2_weights": {**GATE_WEIGHTS, "DFF": DFF, "DFF enable": DFF_ENABLE,
                              "DFF sync reset": DFF_SYNC_RESET},
            "units": units}
-    with open(args.out, "w") as f:
-        json.dump(doc, f, indent=1, sort_keys=True)
-        f.write("\n")
+    write_document(args.out, doc)
     print(f"wrote {args.out}", file=sys.stderr)
 
 

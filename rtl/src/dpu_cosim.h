@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -34,16 +35,21 @@ QuantizedTensor random_operand(const BlockFormat& format, std::mt19937_64& rng, 
 bool same_result(float rtl, float golden);
 
 template <typename Model>
+concept Traceable = requires(Model& m, VerilatedFstC* t) { m.trace(t, 99); };
+
+template <typename Model>
 class DpuHarness {
  public:
   explicit DpuHarness(const std::string& waveform)
       : context_(std::make_unique<VerilatedContext>()) {
     if (!waveform.empty()) context_->traceEverOn(true);
     model_ = std::make_unique<Model>(context_.get());
-    if (!waveform.empty()) {
-      trace_ = std::make_unique<VerilatedFstC>();
-      model_->trace(trace_.get(), 99);
-      trace_->open(waveform.c_str());
+    if constexpr (Traceable<Model>) {  // the gate-level models are Verilated without tracing
+      if (!waveform.empty()) {
+        trace_ = std::make_unique<VerilatedFstC>();
+        model_->trace(trace_.get(), 99);
+        trace_->open(waveform.c_str());
+      }
     }
     model_->rst_ni = 0;
     model_->clear_i = 0;
@@ -78,6 +84,9 @@ class DpuHarness {
       model_->cb_we_i = 0;
     }
   }
+
+  // Calls `observe` after every rising clock edge from now on (the gate-level activity count).
+  void observe_edges(std::function<void(Model&)> observe) { observe_ = std::move(observe); }
 
   // Runs one sequence; returns how many blocks left the accumulator different from golden,
   // with `rtl_out` holding the RTL accumulator after every block.
@@ -139,11 +148,13 @@ class DpuHarness {
     model_->eval();
     if (trace_) trace_->dump(context_->time());
     context_->timeInc(1);
+    if (observe_) observe_(*model_);
   }
 
   std::unique_ptr<VerilatedContext> context_;
   std::unique_ptr<Model> model_;
   std::unique_ptr<VerilatedFstC> trace_;
+  std::function<void(Model&)> observe_;
 };
 
 // A stimulus pool: generating and quantizing operands costs more than simulating them, so
@@ -195,7 +206,7 @@ CosimReport cosim_dpu(const std::string& unit, const std::string& a_format,
       << std::bit_cast<std::uint32_t>(golden[bad]) << std::dec << " (" << rtl[bad] << " vs "
       << golden[bad] << "), previous golden acc=" << (bad ? golden[bad - 1] : 0.0f);
     report.first_mismatch = s.str();
-    if (!waveform.empty()) {
+    if (Traceable<Model> && !waveform.empty()) {
       DpuHarness<Model> traced(waveform);
       traced.load_codebooks(*fa, *fb);
       int ignored = -1;

@@ -22,6 +22,7 @@ int run_calibrate(const Args& args);
 int run_lm(const Args& args);
 int run_cosim(const Args& args);
 int run_area(const Args& args);
+int run_energy(const Args& args);
 int run_sim(const Args& args);
 int run_models(const Args& args);
 int run_sweep_command(const Args& args);
@@ -37,6 +38,9 @@ bool parse_options(const std::string& command, const Args& args,
                    boost::program_options::options_description& options,
                    boost::program_options::variables_map& vm,
                    const boost::program_options::positional_options_description& positional = {});
+
+// "--unit dpu_mx --param a=mxfp4 --param b=mxfp4" or "--unit dpu_mx:a=mxfp4:b=mxfp4".
+std::string unit_name(const boost::program_options::variables_map& vm);
 
 // Splits "a,b,c" into its non-empty parts.
 std::vector<std::string> split_list(const std::string& text);

@@ -6,7 +6,6 @@
 
 namespace nibble::cli {
 
-// "--unit dpu_mx --param a=mxfp4 --param b=mxfp4" or "--unit dpu_mx:a=mxfp4:b=mxfp4".
 std::string unit_name(const boost::program_options::variables_map& vm) {
   std::string name = vm["unit"].as<std::string>();
   if (vm.count("param")) {

@@ -28,6 +28,7 @@ constexpr Command kCommands[] = {
      run_lm},
     {"cosim", "co-simulate a Verilated RTL unit against the golden model", run_cosim},
     {"area", "synthesize an RTL unit configuration with Yosys and print its area", run_area},
+    {"energy", "energy per block op of a unit's gate-level netlist on an operand source", run_energy},
     {"models", "list the LLM model zoo with parameter counts", run_models},
     {"sim", "an LLM workload (or a GEMM list) on a DPU array: time, energy, traffic, area", run_sim},
     {"sweep", "run a design-space sweep spec into DIR/results.sqlite", run_sweep_command},

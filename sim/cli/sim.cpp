@@ -140,7 +140,9 @@ int run_sim(const Args& args) {
       ("energy", po::value<std::string>()->default_value(NIBBLE_SOURCE_DIR "/sim/configs/energy_45nm.yaml"),
        "energy per event table (.yaml)")
       ("area", po::value<std::string>()->default_value(NIBBLE_SOURCE_DIR "/rtl/area/area.json"),
-       "synthesized DPU areas that scale DPU energy (missing: element-bit estimate)");
+       "synthesized DPU areas that scale DPU energy (missing: element-bit estimate)")
+      ("activity", po::value<std::string>()->default_value(NIBBLE_SOURCE_DIR "/rtl/gate/activity.json"),
+       "measured gate-level switching per block operation (missing: the area-scaled estimate)");
   po::variables_map vm;
   if (!parse_options("sim", args, options, vm)) return 0;
   if (vm.count("list-keys")) {
@@ -160,7 +162,8 @@ int run_sim(const Args& args) {
   if (vm.count("model") == vm.count("gemms")) throw Error("sim: give one of --model or --gemms");
   const HardwareConfig hw = load_hardware(vm["hw"].as<std::string>());
   const std::string mapping = vm["mapping"].as<std::string>();
-  const Tables tables = load_tables(vm["energy"].as<std::string>(), vm["area"].as<std::string>());
+  const Tables tables = load_tables(vm["energy"].as<std::string>(), vm["area"].as<std::string>(),
+                                    vm["activity"].as<std::string>());
   // Operand formats: the flags, else the format the hardware's DPUs are built for.
   const auto format_name = [&](const char* flag) -> std::string {
     if (vm.count(flag)) return vm[flag].as<std::string>();
@@ -207,7 +210,7 @@ int run_sim(const Args& args) {
   for (const Gemm& g : gemms) {
     const Mapping chosen = mapping == "best" ? best_mapping(hw, g, *a, *w).mapping : array_tile_mapping(hw, g);
     stats.push_back(simulate_gemm(hw, g, *a, *w, chosen, /*with_schedule=*/replay));
-    energy.push_back(gemm_energy(tables.energy, tables.area, hw, stats.back(), *a, *w));
+    energy.push_back(gemm_energy(tables.energy, tables.area, tables.activity, hw, stats.back(), *a, *w));
   }
   std::printf("%-16s %7s %7s %7s %14s %14s %12s %6s %-26s %14s %14s %10s\n", "gemm", "M", "N", "K",
               "cycles", "compute", "stall", "util", "mapping", "dram_a_bytes", "dram_w_bytes", "energy_uJ");

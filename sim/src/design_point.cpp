@@ -64,7 +64,7 @@ class PointEvaluator {
     const Gemm g{op.name, op.m, op.n, op.k};
     GemmCost cost;
     cost.stats = best_ ? best_mapping(hw_, g, *a, *b) : simulate_gemm(hw_, g, *a, *b);
-    cost.energy = gemm_energy(tables_.energy, tables_.area, hw_, cost.stats, *a, *b);
+    cost.energy = gemm_energy(tables_.energy, tables_.area, tables_.activity, hw_, cost.stats, *a, *b);
     // Roofline: the array's block steps against the DRAM bytes at full bandwidth.
     const double compute = static_cast<double>(cost.stats.dpu_block_ops) *
                            static_cast<double>(cost.stats.cycles_per_block_step) / (static_cast<double>(hw_.rows) * hw_.cols);
@@ -110,13 +110,14 @@ double to_ms(const HardwareConfig& hw, double cycles) { return cycles / (hw.cloc
 
 }  // namespace
 
-Tables load_tables(const std::string& energy_path, const std::string& area_path) {
-  return {load_energy(energy_path), load_area(area_path)};
+Tables load_tables(const std::string& energy_path, const std::string& area_path, const std::string& activity_path) {
+  return {load_energy(energy_path), load_area(area_path), load_activity(activity_path)};
 }
 
 const Tables& default_tables() {
   static const Tables tables =
-      load_tables(NIBBLE_SOURCE_DIR "/sim/configs/energy_45nm.yaml", NIBBLE_SOURCE_DIR "/rtl/area/area.json");
+      load_tables(NIBBLE_SOURCE_DIR "/sim/configs/energy_45nm.yaml", NIBBLE_SOURCE_DIR "/rtl/area/area.json",
+                  NIBBLE_SOURCE_DIR "/rtl/gate/activity.json");
   return tables;
 }
 

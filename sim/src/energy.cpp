@@ -11,6 +11,27 @@
 
 namespace nibble {
 
+namespace {
+
+// The gates of Yosys' internal library (synth's output), by the names the table uses.
+const std::set<std::string> kGates = {"NOT", "AND", "NAND", "OR", "NOR", "XOR", "XNOR", "ANDNOT", "ORNOT",
+                                      "MUX", "AOI3", "OAI3", "AOI4", "OAI4", "DFF"};
+
+}  // namespace
+
+double EnergyTable::toggle_fj(const std::string& cell) const {
+  // "$_XOR_" -> XOR; every flip-flop ($_DFF_P_, $_SDFFE_PP0P_, ...) -> DFF.
+  std::string gate = cell.find("DFF") != std::string::npos ? "DFF" : cell;
+  if (gate != "DFF" && gate.size() > 3 && gate.rfind("$_", 0) == 0 && gate.back() == '_') {
+    gate = gate.substr(2, gate.size() - 3);
+  }
+  const auto it = gate_toggle_fj.find(gate);
+  if (it == gate_toggle_fj.end()) {
+    throw Error("the energy table has no gate_toggle_fj entry for cell " + cell + " (" + source + ")");
+  }
+  return it->second;
+}
+
 double EnergyTable::sram_pj_per_byte(std::int64_t bytes) const {
   const double kib = static_cast<double>(bytes) / 1024;
   const auto& t = sram_read_pj_per_byte;
@@ -42,7 +63,7 @@ EnergyTable load_energy(const std::string& path) {
   if (!root.IsMap()) throw Error(path + ": expected a map of energies");
   const std::set<std::string> known = {"source", "int8_mac_pj", "fp32_add_pj", "sram_read_pj_per_byte",
                                        "dram_pj_per_byte", "vector_pj_per_element", "nand2_um2",
-                                       "sram_um2_per_bit"};
+                                       "sram_um2_per_bit", "gate_toggle_fj", "flip_flop_clock_fj"};
   std::set<std::string> seen;
   for (const auto& item : root) {
     const std::string at = path + ":" + std::to_string(item.first.Mark().line + 1) + ": ";
@@ -66,6 +87,26 @@ EnergyTable load_energy(const std::string& path) {
   t.vector_pj_per_element = number(root["vector_pj_per_element"], "vector_pj_per_element");
   t.nand2_um2 = number(root["nand2_um2"], "nand2_um2");
   t.sram_um2_per_bit = number(root["sram_um2_per_bit"], "sram_um2_per_bit");
+  // The gate energies are optional: without them DPU energy keeps the area-scaled estimate.
+  if (const YAML::Node gates = root["gate_toggle_fj"]) {
+    if (!gates.IsMap()) {
+      throw Error(path + ":" + std::to_string(gates.Mark().line + 1) + ": 'gate_toggle_fj' must be a map of gate: fJ");
+    }
+    for (const auto& item : gates) {
+      const std::string at = path + ":" + std::to_string(item.first.Mark().line + 1) + ": ";
+      const std::string gate = item.first.IsScalar() ? item.first.Scalar() : "";
+      if (!kGates.count(gate)) {
+        std::string valid;
+        for (const auto& g : kGates) valid += (valid.empty() ? "" : ", ") + g;
+        throw Error(at + "unknown gate '" + gate + "' in gate_toggle_fj (valid: " + valid + ")");
+      }
+      if (t.gate_toggle_fj.count(gate)) throw Error(at + "duplicate gate '" + gate + "'");
+      t.gate_toggle_fj[gate] = number(item.second, "gate_toggle_fj." + gate);
+    }
+    t.flip_flop_clock_fj = number(root["flip_flop_clock_fj"], "flip_flop_clock_fj");
+  } else if (root["flip_flop_clock_fj"]) {
+    throw Error(path + ": 'flip_flop_clock_fj' needs 'gate_toggle_fj'");
+  }
   const YAML::Node sram = root["sram_read_pj_per_byte"];
   if (!sram || !sram.IsSequence() || sram.size() == 0) {
     throw Error(path + ": 'sram_read_pj_per_byte' must be a list of {kib, pj}");
@@ -97,6 +138,63 @@ AreaTable load_area(const std::string& path) {
     throw Error(path + ": malformed area data (" + e.what() + ")");
   }
   return table;
+}
+
+ActivityTable load_activity(const std::string& path) {
+  ActivityTable table;
+  if (path.empty()) return table;
+  std::ifstream in(path);
+  if (!in) return table;
+  try {
+    const nlohmann::json doc = nlohmann::json::parse(in);
+    for (const auto& [unit, sources] : doc.at("units").items()) {
+      for (const auto& [operands, entry] : sources.items()) {
+        Activity a{unit, operands, entry.at("cycles_per_op").get<double>(), {}, {}};
+        for (const auto& [cell, figures] : entry.at("cells").items()) {
+          a.toggles_per_op[cell] = figures.at("toggles_per_op").get<double>();
+          a.cells[cell] = figures.at("count").get<std::int64_t>();
+        }
+        table.entries.push_back(std::move(a));
+      }
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": malformed activity data (" + e.what() + ")");
+  }
+  return table;
+}
+
+double block_op_pj(const EnergyTable& table, const Activity& activity) {
+  double fj = 0;
+  for (const auto& [cell, toggles] : activity.toggles_per_op) fj += toggles * table.toggle_fj(cell);
+  for (const auto& [cell, count] : activity.cells) {
+    if (cell.find("DFF") != std::string::npos) {
+      fj += static_cast<double>(count) * table.flip_flop_clock_fj * activity.cycles_per_op;
+    }
+  }
+  return fj * 1e-3;
+}
+
+const Activity* find_activity(const ActivityTable& activity, const std::string& a, const std::string& w) {
+  const std::string suffix = ":a=" + a + ":b=" + w;
+  const auto rank = [](const std::string& operands) {
+    if (operands.rfind("lm:", 0) == 0) return 0;
+    return operands == "llm-act" ? 1 : operands == "llm-weight" ? 2 : 3;
+  };
+  const Activity* best = nullptr;
+  int best_score = 0;
+  for (const Activity& e : activity.entries) {
+    const std::string& name = e.unit;
+    if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0 ||
+        name.find(':') != name.size() - suffix.size()) {
+      continue;
+    }
+    const int score = rank(e.operands);
+    if (!best || score < best_score) {
+      best = &e;
+      best_score = score;
+    }
+  }
+  return best;
 }
 
 namespace {
@@ -146,18 +244,24 @@ int dpu_lanes(const HardwareConfig& hw, const BlockFormat& a) {
 
 }  // namespace
 
-EnergyBreakdown gemm_energy(const EnergyTable& table, const AreaTable& area, const HardwareConfig& hw,
-                            const GemmStats& stats, const BlockFormat& a, const BlockFormat& w) {
+EnergyBreakdown gemm_energy(const EnergyTable& table, const AreaTable& area, const ActivityTable& activity,
+                            const HardwareConfig& hw, const GemmStats& stats, const BlockFormat& a,
+                            const BlockFormat& w) {
   EnergyBreakdown e;
-  // A block operation multiplies a whole block whatever the lane count (fewer lanes take more
-  // cycles for the same work).
-  const int lanes = a.info().block;
-  const LaneSize size = lane_size(a, w, area, dpu_lanes(hw, a));
-  const double lane_pj = table.int8_mac_pj * size.relative;
-  e.dpu_basis = size.basis;
   const auto ops = static_cast<double>(stats.dpu_block_ops);
-  e.dpu_pj = ops * lanes * lane_pj;
-  e.accumulate_pj = ops * table.fp32_add_pj;
+  const Activity* measured = table.gate_toggle_fj.empty() ? nullptr : find_activity(activity, a.info().name, w.info().name);
+  if (measured) {  // the unit's accumulator switches in its netlist: no separate add
+    e.dpu_basis = "gate-level activity: " + measured->unit + ", " + measured->operands;
+    e.dpu_pj = ops * block_op_pj(table, *measured);
+  } else {
+    // A block operation multiplies a whole block whatever the lane count (fewer lanes take
+    // more cycles for the same work).
+    const int lanes = a.info().block;
+    const LaneSize size = lane_size(a, w, area, dpu_lanes(hw, a));
+    e.dpu_basis = size.basis;
+    e.dpu_pj = ops * lanes * table.int8_mac_pj * size.relative;
+    e.accumulate_pj = ops * table.fp32_add_pj;
+  }
   // Results are written to the output buffer once and read out to DRAM once.
   e.sram_pj = static_cast<double>(stats.dram_a.total() + stats.sram_read_a) * table.sram_pj_per_byte(hw.a_buffer_bytes) +
               static_cast<double>(stats.dram_w.total() + stats.sram_read_w) * table.sram_pj_per_byte(hw.w_buffer_bytes) +

@@ -44,7 +44,7 @@ TEST(Energy, EventsTimesEnergies) {
   const auto f = make_format("mxfp4");
   const GemmStats s = simulate_gemm(hw, {"g", 8, 8, 256}, *f, *f);
   // Without area data: a lane costs 0.25 * (4 x 4) / 64 = 0.0625 pJ; 512 ops x 32 lanes.
-  const EnergyBreakdown e = gemm_energy(t, load_area(""), hw, s, *f, *f);
+  const EnergyBreakdown e = gemm_energy(t, load_area(""), {}, hw, s, *f, *f);
   EXPECT_EQ(e.dpu_basis, "element-bit estimate");
   EXPECT_DOUBLE_EQ(e.dpu_pj, 512 * 32 * 0.0625);
   EXPECT_DOUBLE_EQ(e.accumulate_pj, 512 * 1.0);
@@ -58,9 +58,47 @@ TEST(Energy, EventsTimesEnergies) {
   const std::string area = write("area.json",
       R"({"units": {"dpu_mx:a=mxfp4:b=mxfp4": {"lanes": 32, "nand2_eq_per_lane": 600},
                     "dpu_mx:a=mxint8:b=mxint8": {"lanes": 32, "nand2_eq_per_lane": 1200}}})");
-  const EnergyBreakdown scaled = gemm_energy(t, load_area(area), hw, s, *f, *f);
+  const EnergyBreakdown scaled = gemm_energy(t, load_area(area), {}, hw, s, *f, *f);
   EXPECT_EQ(scaled.dpu_basis, "area.json: dpu_mx:a=mxfp4:b=mxfp4");
   EXPECT_DOUBLE_EQ(scaled.dpu_pj, 512 * 32 * 0.25 * 0.5);
+}
+
+// Measured gate-level activity replaces the area-scaled estimate: per block op, toggles x fJ
+// per toggle of the cell's gate plus flip-flops x clock fJ x cycles, worked by hand.
+TEST(Energy, MeasuredActivityPricesTogglesPerCellType) {
+  const EnergyTable t = load_energy(write("gates.yaml", std::string(kTable) +
+      "gate_toggle_fj: {XOR: 2, DFF: 10, AND: 3}\nflip_flop_clock_fj: 1\n"));
+  EXPECT_DOUBLE_EQ(t.toggle_fj("$_XOR_"), 2);
+  EXPECT_DOUBLE_EQ(t.toggle_fj("$_SDFFE_PP0P_"), 10);  // every flip-flop is a DFF
+  EXPECT_DOUBLE_EQ(t.toggle_fj("$_DFF_P_"), 10);
+  expect_error([&] { t.toggle_fj("$_MUX_"); }, {"no gate_toggle_fj entry for cell $_MUX_"});
+  const std::string activity = write("activity.json", R"({"units": {"dpu_mx:a=mxfp4:b=mxfp4": {
+      "random": {"cycles_per_op": 1.5, "cells": {"$_XOR_": {"count": 7, "toggles_per_op": 3},
+                                                   "$_SDFFE_PP0P_": {"count": 4, "toggles_per_op": 0.5}}},
+      "lm:tiny": {"cycles_per_op": 1.5, "cells": {"$_XOR_": {"count": 7, "toggles_per_op": 1},
+                                                    "$_SDFFE_PP0P_": {"count": 4, "toggles_per_op": 0.5}}}}}})");
+  const ActivityTable table = load_activity(activity);
+  ASSERT_EQ(table.entries.size(), 2u);
+  // random: 3 x 2 + 0.5 x 10 + 4 x 1 x 1.5 = 17 fJ; lm: 1 x 2 + 5 + 6 = 13 fJ.
+  const auto f = make_format("mxfp4");
+  const Activity* chosen = find_activity(table, "mxfp4", "mxfp4");
+  ASSERT_NE(chosen, nullptr);
+  EXPECT_EQ(chosen->operands, "lm:tiny");  // real operands first
+  EXPECT_DOUBLE_EQ(block_op_pj(t, *chosen), 0.013);
+  EXPECT_EQ(find_activity(table, "mxfp4", "nvfp4"), nullptr);
+  HardwareConfig hw;
+  hw.rows = hw.cols = 4;
+  hw.dram_bytes_per_cycle = 1e12;
+  const GemmStats s = simulate_gemm(hw, {"g", 8, 8, 256}, *f, *f);
+  const EnergyBreakdown e = gemm_energy(t, load_area(""), table, hw, s, *f, *f);
+  EXPECT_EQ(e.dpu_basis, "gate-level activity: dpu_mx:a=mxfp4:b=mxfp4, lm:tiny");
+  EXPECT_DOUBLE_EQ(e.dpu_pj, 512 * 0.013);
+  EXPECT_DOUBLE_EQ(e.accumulate_pj, 0);  // the unit's accumulator is in its netlist
+  // Without gate energies in the table, the same activity is not used: the estimate stays.
+  const EnergyBreakdown fallback = gemm_energy(load_energy(write("t.yaml", kTable)), load_area(""), table, hw, s, *f, *f);
+  EXPECT_EQ(fallback.dpu_basis, "element-bit estimate");
+  const std::string bad = write("bad_gate.yaml", std::string(kTable) + "gate_toggle_fj: {FOO: 1}\nflip_flop_clock_fj: 1\n");
+  expect_error([&] { load_energy(bad); }, {"unknown gate 'FOO' in gate_toggle_fj"});
 }
 
 TEST(Energy, MemoryBoundGemmWithBuffersOfDifferentSizes) {
@@ -74,7 +112,7 @@ TEST(Energy, MemoryBoundGemmWithBuffersOfDifferentSizes) {
   const auto f = make_format("mxfp4");
   const GemmStats s = simulate_gemm(hw, {"g", 8, 8, 256}, *f, *f);
   EXPECT_GT(s.stall_cycles, s.compute_cycles);
-  const EnergyBreakdown e = gemm_energy(t, load_area(""), hw, s, *f, *f);
+  const EnergyBreakdown e = gemm_energy(t, load_area(""), {}, hw, s, *f, *f);
   // A: 8 rows of 136 B loaded once (a 4-row panel fits half of 8 KiB), read by 4 tiles x 4
   // rows; W: all 8 rows resident (they fit half of 1 MiB), read likewise; 256 B of results
   // written and read in the 64 KiB output buffer at 4 pJ.

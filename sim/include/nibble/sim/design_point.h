@@ -33,9 +33,11 @@ struct RoleFormats {
 struct Tables {
   EnergyTable energy;
   AreaTable area;
+  ActivityTable activity;
 };
-Tables load_tables(const std::string& energy_path, const std::string& area_path);
-// The shipped sim/configs/energy_45nm.yaml and rtl/area/area.json, loaded on first use.
+Tables load_tables(const std::string& energy_path, const std::string& area_path, const std::string& activity_path);
+// The shipped sim/configs/energy_45nm.yaml, rtl/area/area.json and rtl/gate/activity.json,
+// loaded on first use.
 const Tables& default_tables();
 
 // DRAM bytes by what they carry.

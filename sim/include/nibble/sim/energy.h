@@ -2,7 +2,12 @@
 // Energy of a simulated GEMM: events x energy per event, from a data table that cites its
 // sources (sim/configs/energy_45nm.yaml).
 //
-// A DPU block operation costs lanes x e_lane + fp32_add, where e_lane scales the table's
+// A DPU block operation costs what its unit's gate-level netlist switches per block operation
+// where that was measured (rtl/gate/activity.json: toggles per cell type x the table's energy
+// per output toggle of that cell, plus every flip-flop's clock energy per cycle; the unit's
+// own FP32 accumulator included), on the real-model operands when measured, else the first
+// measured source of llm-act, llm-weight, random. Without a measurement (the documented
+// fallback) it costs lanes x e_lane + fp32_add, where e_lane scales the table's
 // 8-bit MAC by the unit's synthesized size: e_lane = int8_mac * (NAND2 per lane of the unit) /
 // (NAND2 per lane of the mxint8 unit), both from rtl/area/area.json at the same lane count
 // when present. Without an area entry for the format pair, e_lane = int8_mac * (element bits
@@ -10,6 +15,7 @@
 // uses them) cost the per-byte read energy of their buffer's size, as do results (written to
 // the output buffer and read out once); DRAM bytes cost their own; vector element operations
 // (norms, RoPE, softmax, SiLU) cost vector_pj_per_element each.
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +34,13 @@ struct EnergyTable {
   double vector_pj_per_element = 0;
   double nand2_um2 = 0;         // area of one NAND2 gate equivalent
   double sram_um2_per_bit = 0;  // SRAM area per bit, periphery included
+  // Energy per output toggle by gate ("AND", "XOR", ... and "DFF" for every flip-flop), fJ.
+  std::map<std::string, double> gate_toggle_fj;
+  double flip_flop_clock_fj = 0;  // a flip-flop's clock pin, every cycle, toggling or not
+
+  // fJ per output toggle of a Yosys internal cell ("$_XOR_", "$_SDFFE_PP0P_"); throws
+  // nibble::Error for a cell the table has no entry for.
+  double toggle_fj(const std::string& cell) const;
 
   double sram_pj_per_byte(std::int64_t bytes) const;
 };
@@ -48,15 +61,40 @@ struct AreaTable {
 // element-bit estimate); a malformed file is a nibble::Error.
 AreaTable load_area(const std::string& path);
 
+// Measured switching activity of the gate-level netlists (rtl/gate/activity.json, written by
+// rtl/gate/activity.py from `nibble energy --json`): per configuration and operand source.
+struct Activity {
+  std::string unit;      // "dpu_nv:a=nvfp4:b=nvfp4"
+  std::string operands;  // "random", "llm-act", "llm-weight" or "lm:<model>"
+  double cycles_per_op = 0;
+  std::map<std::string, double> toggles_per_op;  // by Yosys cell type
+  std::map<std::string, std::int64_t> cells;     // instances by Yosys cell type
+};
+struct ActivityTable {
+  std::vector<Activity> entries;
+};
+// An empty table for an empty path or a missing file (DPU energy falls back to the area-scaled
+// estimate); a malformed file is a nibble::Error.
+ActivityTable load_activity(const std::string& path);
+
+// Energy of one block operation from its activity: toggles x toggle_fj per cell type, plus
+// flip-flops x flip_flop_clock_fj x cycles, in pJ.
+double block_op_pj(const EnergyTable& table, const Activity& activity);
+
+// The activity of the (a, w) unit (its formats name the configuration, block size included):
+// real-model operands first, then llm-act, llm-weight, random; nullptr when none.
+const Activity* find_activity(const ActivityTable& activity, const std::string& a, const std::string& w);
+
 struct EnergyBreakdown {
   double dpu_pj = 0, accumulate_pj = 0, sram_pj = 0, dram_pj = 0;
-  std::string dpu_basis;  // "area.json: <unit>" or "element-bit estimate"
+  std::string dpu_basis;  // "gate-level activity: <unit>, <operands>", "area.json: <unit>" or "element-bit estimate"
   double total_pj() const { return dpu_pj + accumulate_pj + sram_pj + dram_pj; }
 };
 
 // Energy of one GEMM's statistics.
-EnergyBreakdown gemm_energy(const EnergyTable& table, const AreaTable& area, const HardwareConfig& hw,
-                            const GemmStats& stats, const BlockFormat& a, const BlockFormat& w);
+EnergyBreakdown gemm_energy(const EnergyTable& table, const AreaTable& area, const ActivityTable& activity,
+                            const HardwareConfig& hw, const GemmStats& stats, const BlockFormat& a,
+                            const BlockFormat& w);
 
 // Silicon area of the design: R x C DPUs of dpu.lanes lanes (a block when 0) x NAND2 per lane
 // from area.json (the unit synthesized with that many lanes where there is one) x nand2_um2;
