@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Yosys area flow for nibble's RTL units: regenerates rtl/area/area.json.
 
-usage: synth_area.py [--only CONFIG] [--out FILE]   (run from anywhere; needs yosys)
+usage: synth_area.py [--only CONFIG] [--out FILE] [--jobs N]   (run from anywhere; needs yosys)
        CONFIG: a configuration of rtl/configs.txt, or unit:PARAM=value:... (dpu_mx:A_FMT=3:BLOCK=64)
        synth_area.py --markdown                     (README tables from area.json)
 
@@ -19,6 +19,7 @@ that area.json matches the RTL it was made from.
 """
 import argparse
 import json
+import multiprocessing
 import os
 import re
 import subprocess
@@ -136,17 +137,19 @@ def main():
     parser.add_argument("--only", help="synthesize one configuration and print it")
     parser.add_argument("--out", default=os.path.join(RTL, "area", "area.json"))
     parser.add_argument("--markdown", action="store_true", help="print the README tables")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="configurations synthesized at once")
     args = parser.parse_args()
     if args.markdown:
         markdown(args.out)
         return
     version = subprocess.run(["yosys", "-V"], check=True, capture_output=True, text=True).stdout.strip()
-    units = {}
-    for name, unit, parameters in configurations():
-        if args.only and name != args.only:
-            continue
+    chosen = [(name, unit, parameters) for name, unit, parameters in configurations()
+              if not args.only or name == args.only]
+    for name, _, _ in chosen:
         print(f"synthesizing {name}", file=sys.stderr)
-        units[name] = synthesize(unit, parameters)
+    with multiprocessing.Pool(max(1, min(args.jobs, len(chosen) or 1))) as pool:
+        results = pool.starmap(synthesize, [(unit, parameters) for _, unit, parameters in chosen])
+    units = {name: result for (name, _, _), result in zip(chosen, results)}
     if args.only:
         if not units:  # not a listed configuration: "unit:PARAM=value:..." with Verilog parameters
             unit, *fields = args.only.split(":")

@@ -22,6 +22,7 @@ struct GateUnit {
   const char* unit;
   const char* a_format;
   const char* b_format;
+  int latency;
   ActivityRun activity;
   CosimRun cosim;
   std::vector<CellRange> cells;
@@ -63,7 +64,7 @@ ActivityReport gate_activity(const GateUnit& gate, const Matrix* a, const Matrix
   const auto fa = make_format(gate.a_format), fb = make_format(gate.b_format);
   ActivityReport report;
   report.unit = gate.name();
-  rtl::DpuHarness<Model> harness("");
+  rtl::DpuHarness<Model> harness("", gate.latency);
   harness.load_codebooks(*fa, *fb);
   rtl::ToggleCounter counter(gate.cells);
   std::vector<std::uint32_t> words;
@@ -101,7 +102,7 @@ ActivityReport gate_activity(const GateUnit& gate, const Matrix* a, const Matrix
 
 template <typename Model>
 CosimReport gate_cosim(const GateUnit& gate, std::int64_t vectors, std::uint64_t seed) {
-  return rtl::cosim_dpu<Model>(gate.name(), gate.a_format, gate.b_format, vectors, seed, "");
+  return rtl::cosim_dpu<Model>(gate.name(), gate.latency, gate.a_format, gate.b_format, vectors, seed, "");
 }
 
 const std::vector<GateUnit>& units() {

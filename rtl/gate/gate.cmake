@@ -58,7 +58,8 @@ function(nibble_gate_model unit name a_format b_format)
     PREFIX V${module}
     VERILATOR_ARGS -Wno-WIDTH --x-assign fast --x-initial fast --output-split 20000
     OPT_FAST ${NIBBLE_GATE_OPT} OPT_SLOW -O0 OPT_GLOBAL ${NIBBLE_GATE_OPT})
-  set(gate_configs_inc "${gate_configs_inc}{\"${unit}\", \"${a_format}\", \"${b_format}\", &gate_activity<V${module}>, &gate_cosim<V${module}>, {\n#include \"${module}_cells.inc\"\n}},\n" PARENT_SCOPE)
-  set(gate_headers_inc "${gate_headers_inc}#include \"V${module}.h\"\n" PARENT_SCOPE)
+  # The netlist keeps the configuration's latency, which its RTL model's class holds.
+  set(gate_configs_inc "${gate_configs_inc}{\"${unit}\", \"${a_format}\", \"${b_format}\", V${unit}_${name}_${unit}::LATENCY, &gate_activity<V${module}>, &gate_cosim<V${module}>, {\n#include \"${module}_cells.inc\"\n}},\n" PARENT_SCOPE)
+  set(gate_headers_inc "${gate_headers_inc}#include \"V${module}.h\"\n#include \"V${unit}_${name}_${unit}.h\"\n" PARENT_SCOPE)
   set(gate_words_inc "${gate_words_inc}template <>\nstd::vector<const std::uint32_t*> cell_words(V${module}& model) {\n  return {\n#include \"${module}_words.inc\"\n  };\n}\n" PARENT_SCOPE)
 endfunction()

@@ -17,14 +17,14 @@ struct Unit {
 
 const std::vector<Unit>& units() {
   static const std::vector<Unit> all = {
-#define NIBBLE_DPU_CONFIG(model, unit, a_format, b_format)                                   \
+#define NIBBLE_DPU_CONFIG(model, latency, unit, a_format, b_format)                          \
   {unit ":a=" a_format ":b=" b_format,                                                       \
    [](const std::string& name, std::int64_t vectors, std::uint64_t seed,                     \
       const std::string& waveform) {                                                         \
-     return rtl::cosim_dpu<model>(name, a_format, b_format, vectors, seed, waveform);        \
+     return rtl::cosim_dpu<model>(name, latency, a_format, b_format, vectors, seed, waveform); \
    },                                                                                        \
    [](std::uint64_t seed, const std::string& waveform) {                                     \
-     rtl::trace_dpu<model>(a_format, b_format, seed, waveform);                              \
+     rtl::trace_dpu<model>(latency, a_format, b_format, seed, waveform);                     \
    }},
 #include "dpu_configs.inc"
 #undef NIBBLE_DPU_CONFIG

@@ -1,7 +1,9 @@
 #pragma once
 // The dot-product-unit harness, generic over the Verilated model of one configuration. Every
 // unit has the same ports (clk_i, rst_ni, clear_i, valid_i, a_i, b_i, a_scale_i, b_scale_i,
-// acc_o) and latency, and takes its codes in nibble's packed layout, so one harness serves all.
+// acc_o), takes its codes in nibble's packed layout and states its latency (the LATENCY
+// localparam, verilator public: clock edges from a block's sampling edge to its accumulation,
+// 2 + PIPE_STAGES), so one harness serves all.
 #include <verilated.h>
 #include <verilated_fst_c.h>
 
@@ -23,7 +25,6 @@
 namespace nibble::rtl {
 
 constexpr int kSequence = 8;  // blocks accumulated between clears
-constexpr int kLatency = 2;   // edges from a block's sampling edge to its accumulation
 
 // One operand of a sequence: a 1 x (kSequence * block) quantized tensor (see dpu_cosim.cpp
 // for the modes).
@@ -40,8 +41,8 @@ concept Traceable = requires(Model& m, VerilatedFstC* t) { m.trace(t, 99); };
 template <typename Model>
 class DpuHarness {
  public:
-  explicit DpuHarness(const std::string& waveform)
-      : context_(std::make_unique<VerilatedContext>()) {
+  DpuHarness(const std::string& waveform, int latency)
+      : context_(std::make_unique<VerilatedContext>()), latency_(latency) {
     if (!waveform.empty()) context_->traceEverOn(true);
     model_ = std::make_unique<Model>(context_.get());
     if constexpr (Traceable<Model>) {  // the gate-level models are Verilated without tracing
@@ -99,7 +100,7 @@ class DpuHarness {
     int bad = 0;
     rtl_out.assign(kSequence, 0.0f);
     const int a_bytes = a.block * a.element_bits / 8, b_bytes = b.block * b.element_bits / 8;
-    for (int t = 0; t < kSequence + kLatency; ++t) {
+    for (int t = 0; t < kSequence + latency_; ++t) {
       model_->valid_i = t < kSequence;
       if (t < kSequence) {
         load(model_->a_i, a.elements.data() + t * a_bytes, a_bytes);
@@ -112,8 +113,8 @@ class DpuHarness {
         }
       }
       tick();
-      if (t >= kLatency) {
-        const int j = t - kLatency;
+      if (t >= latency_) {
+        const int j = t - latency_;
         rtl_out[j] = std::bit_cast<float>(static_cast<std::uint32_t>(model_->acc_o));
         if (!same_result(rtl_out[j], golden[j])) {
           ++bad;
@@ -152,6 +153,7 @@ class DpuHarness {
   }
 
   std::unique_ptr<VerilatedContext> context_;
+  int latency_;
   std::unique_ptr<Model> model_;
   std::unique_ptr<VerilatedFstC> trace_;
   std::function<void(Model&)> observe_;
@@ -173,14 +175,14 @@ struct Stimulus {
 Stimulus make_stimulus(const BlockFormat& fa, const BlockFormat& fb, std::mt19937_64& rng);
 
 template <typename Model>
-CosimReport cosim_dpu(const std::string& unit, const std::string& a_format,
+CosimReport cosim_dpu(const std::string& unit, int latency, const std::string& a_format,
                       const std::string& b_format, std::int64_t vectors, std::uint64_t seed,
                       const std::string& waveform) {
   const auto fa = make_format(a_format), fb = make_format(b_format);
   CosimReport report;
   report.unit = unit;
   std::mt19937_64 rng(seed);
-  DpuHarness<Model> harness("");
+  DpuHarness<Model> harness("", latency);
   harness.load_codebooks(*fa, *fb);
   std::vector<Stimulus> pool;
   for (int i = 0; i < kPool; ++i) pool.push_back(make_stimulus(*fa, *fb, rng));
@@ -207,7 +209,7 @@ CosimReport cosim_dpu(const std::string& unit, const std::string& a_format,
       << golden[bad] << "), previous golden acc=" << (bad ? golden[bad - 1] : 0.0f);
     report.first_mismatch = s.str();
     if (Traceable<Model> && !waveform.empty()) {
-      DpuHarness<Model> traced(waveform);
+      DpuHarness<Model> traced(waveform, latency);
       traced.load_codebooks(*fa, *fb);
       int ignored = -1;
       traced.run(a, b, golden, rtl, ignored);
@@ -219,12 +221,12 @@ CosimReport cosim_dpu(const std::string& unit, const std::string& a_format,
 }
 
 template <typename Model>
-void trace_dpu(const std::string& a_format, const std::string& b_format, std::uint64_t seed,
-               const std::string& waveform) {
+void trace_dpu(int latency, const std::string& a_format, const std::string& b_format,
+               std::uint64_t seed, const std::string& waveform) {
   const auto fa = make_format(a_format), fb = make_format(b_format);
   std::mt19937_64 rng(seed);
   const Stimulus s = make_stimulus(*fa, *fb, rng);
-  DpuHarness<Model> traced(waveform);
+  DpuHarness<Model> traced(waveform, latency);
   traced.load_codebooks(*fa, *fb);
   std::vector<float> rtl;
   int ignored = -1;

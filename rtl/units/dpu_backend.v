@@ -2,9 +2,14 @@
 // (sum_i * 2^exp_i, or NaN) combinationally in stage 1; the back end registers it, rounds it
 // to FP32 (RNE) in stage 2 and adds it to the FP32 accumulator (RNE) in arrival order in
 // stage 3. clear_i zeroes the accumulator.
+//
+// PIPE_STAGES = 1 cuts stage 2 in two (fp32_from_fixed's CUT: leading-one search | shift and
+// round), one more clock edge of latency; the units' latency is dpu_latency(PIPE_STAGES)
+// (nibble_formats.vh). The accumulator's FP32 addition is a loop at II = 1 and stays whole.
 module dpu_backend #(
   parameter SW = 16,  // width of the exact partial
-  parameter EW = 11   // width of its exponent
+  parameter EW = 11,  // width of its exponent
+  parameter PIPE_STAGES = 0
 ) (
   input  wire                 clk_i,
   input  wire                 rst_ni,
@@ -30,15 +35,28 @@ module dpu_backend #(
 
   // ---- stage 2: round the exact partial to FP32 ------------------------------------------
   wire [31:0] partial;
-  fp32_from_fixed #(.W(SW), .EW(EW)) round_partial (
-    .value_i(sum_q), .exp_i(exp_q), .nan_i(nan_q), .fp32_o(partial));
+  fp32_from_fixed #(.W(SW), .EW(EW), .CUT(PIPE_STAGES)) round_partial (
+    .clk_i(clk_i), .value_i(sum_q), .exp_i(exp_q), .nan_i(nan_q), .fp32_o(partial));
 
   reg [31:0] partial_q;
   reg        partial_valid_q;
+  wire        partial_valid;  // valid_q through the cut
+  generate
+    if (PIPE_STAGES) begin : cut_valid
+      reg valid_cut_q;
+      always @(posedge clk_i) begin
+        if (!rst_ni) valid_cut_q <= 1'b0;
+        else valid_cut_q <= valid_q;
+      end
+      assign partial_valid = valid_cut_q;
+    end else begin : uncut_valid
+      assign partial_valid = valid_q;
+    end
+  endgenerate
   always @(posedge clk_i) begin
     if (!rst_ni) partial_valid_q <= 1'b0;
     else begin
-      partial_valid_q <= valid_q;
+      partial_valid_q <= partial_valid;
       partial_q       <= partial;
     end
   end

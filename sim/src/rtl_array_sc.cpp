@@ -4,10 +4,14 @@
 #include <cstring>
 
 #include "Vdpu_mx_sc.h"
+#include "Vdpu_mx_sc_dpu_mx.h"
 #include "nibble/models/block_format.h"
 #include "nibble/models/error.h"
 
 namespace nibble {
+
+const int RtlDpuArray::kLatency = Vdpu_mx_sc_dpu_mx::LATENCY;
+
 namespace {
 
 constexpr int kBlock = 32;       // mxfp4: 32 E2M1 codes (16 bytes) and one E8M0 scale a block

@@ -29,7 +29,7 @@ struct RtlGemmRun {
 class RtlDpuArray : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(RtlDpuArray);
-  static constexpr int kLatency = 2;
+  static const int kLatency;  // the Verilated unit's LATENCY (2 + its PIPE_STAGES)
   static constexpr int kClearCycles = 1;
 
   // Runs each (A, W) pair, both mxfp4 with the same K, then stops the simulation; results are
