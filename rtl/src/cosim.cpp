@@ -11,7 +11,8 @@ namespace {
 
 struct Unit {
   std::string name;
-  CosimReport (*run)(const std::string&, std::int64_t, std::uint64_t, const std::string&);
+  CosimReport (*run)(const std::string&, std::int64_t, std::uint64_t, const std::string&,
+                     const GoldenFormats&);
   void (*trace)(std::uint64_t, const std::string&);
 };
 
@@ -20,8 +21,9 @@ const std::vector<Unit>& units() {
 #define NIBBLE_DPU_CONFIG(model, latency, unit, a_format, b_format)                          \
   {unit ":a=" a_format ":b=" b_format,                                                       \
    [](const std::string& name, std::int64_t vectors, std::uint64_t seed,                     \
-      const std::string& waveform) {                                                         \
-     return rtl::cosim_dpu<model>(name, latency, a_format, b_format, vectors, seed, waveform); \
+      const std::string& waveform, const GoldenFormats& golden) {                            \
+     return rtl::cosim_dpu<model>(name, latency, a_format, b_format, vectors, seed, waveform,  \
+                                  golden);                                                   \
    },                                                                                        \
    [](std::uint64_t seed, const std::string& waveform) {                                     \
      rtl::trace_dpu<model>(latency, a_format, b_format, seed, waveform);                     \
@@ -53,8 +55,8 @@ const Unit& find_unit(const std::string& unit) {
 }
 
 CosimReport run_cosim(const std::string& unit, std::int64_t vectors, std::uint64_t seed,
-                      const std::string& waveform_path) {
-  return find_unit(unit).run(unit, vectors, seed, waveform_path);
+                      const std::string& waveform_path, const GoldenFormats& golden) {
+  return find_unit(unit).run(unit, vectors, seed, waveform_path, golden);
 }
 
 void trace_sequence(const std::string& unit, std::uint64_t seed, const std::string& waveform_path) {

@@ -107,12 +107,40 @@ QuantizedTensor random_operand(const BlockFormat& format, std::mt19937_64& rng, 
   return q;
 }
 
-Stimulus make_stimulus(const BlockFormat& fa, const BlockFormat& fb, std::mt19937_64& rng) {
+namespace {
+
+ExactOperand read_as(const QuantizedTensor& q, const BlockFormat& golden) {
+  if (q.format.get() == &golden) return ExactOperand(q);
+  QuantizedTensor reread = q;
+  reread.format = golden.shared_from_this();
+  return ExactOperand(reread);
+}
+
+}  // namespace
+
+Stimulus make_stimulus(const BlockFormat& fa, const BlockFormat& fb, const BlockFormat& golden_a,
+                       const BlockFormat& golden_b, std::mt19937_64& rng) {
   const int mode = static_cast<int>(rng() % 8);
   QuantizedTensor a = random_operand(fa, rng, mode);
   QuantizedTensor b = random_operand(fb, rng, mode == 4 ? 8 : mode == 5 ? 0 : mode == 6 ? 9 : mode);
-  ExactOperand ea(a), eb(b);
+  ExactOperand ea = read_as(a, golden_a), eb = read_as(b, golden_b);
   return {std::move(a), std::move(b), std::move(ea), std::move(eb), mode};
+}
+
+std::shared_ptr<const BlockFormat> golden_format(const std::shared_ptr<const BlockFormat>& unit_format,
+                                                 const std::string& name) {
+  if (name.empty()) return unit_format;
+  std::shared_ptr<const BlockFormat> golden = make_format(name);
+  const FormatInfo &u = unit_format->info(), &g = golden->info();
+  if (u.element_bits != g.element_bits || u.block != g.block || u.scale_bits != g.scale_bits ||
+      u.side_bits_per_block != g.side_bits_per_block || u.tensor_scale != g.tensor_scale ||
+      u.bcq || g.bcq) {
+    throw Error("golden format '" + g.name + "' does not store blocks as the unit's '" + u.name +
+                "' does (element bits, block, scale bits, side bits and tensor scale must match; "
+                "BCQ has codebooks)");
+  }
+  if (!golden->supports_dot()) throw Error("golden format '" + g.name + "' has no golden dot product");
+  return golden;
 }
 
 }  // namespace nibble::rtl

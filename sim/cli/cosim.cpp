@@ -22,6 +22,9 @@ int run_cosim(const Args& args) {
       ("param", po::value<std::vector<std::string>>(), "unit parameter k=v (repeatable)")
       ("vectors", po::value<std::int64_t>()->default_value(100000), "block pairs to drive")
       ("seed", po::value<std::uint64_t>()->default_value(1), "random seed")
+      ("against", po::value<std::string>(),
+       "A,B: compare with the golden model of these formats instead of the unit's own (they must "
+       "store blocks alike; a unit that does not implement them exits 1)")
       ("wave", po::value<std::string>()->default_value("cosim_mismatch.fst"),
        "FST written for the first mismatching sequence")
       ("dump", po::value<std::string>(), "also write the FST of the first sequence to this file");
@@ -31,8 +34,15 @@ int run_cosim(const Args& args) {
   if (vm.count("dump")) {
     trace_sequence(unit_name(vm), vm["seed"].as<std::uint64_t>(), vm["dump"].as<std::string>());
   }
+  GoldenFormats golden;
+  if (vm.count("against")) {
+    const std::vector<std::string> formats = split_list(vm["against"].as<std::string>());
+    if (formats.size() != 2) throw Error("--against takes two formats, A,B (got '" + vm["against"].as<std::string>() + "')");
+    golden = {formats[0], formats[1]};
+  }
   const CosimReport r = nibble::run_cosim(unit_name(vm), vm["vectors"].as<std::int64_t>(),
-                                          vm["seed"].as<std::uint64_t>(), vm["wave"].as<std::string>());
+                                          vm["seed"].as<std::uint64_t>(), vm["wave"].as<std::string>(),
+                                          golden);
   std::printf("%s: %lld vectors in %.3f s (%.0f vectors/s), %lld mismatches\n", r.unit.c_str(),
               static_cast<long long>(r.vectors), r.seconds, static_cast<double>(r.vectors) / r.seconds,
               static_cast<long long>(r.mismatches));

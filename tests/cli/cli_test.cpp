@@ -165,6 +165,28 @@ TEST(Cli, CosimAndAreaCommands) {
   }
 }
 
+// Exit 1 is a check that ran and failed: the NVINT4 unit read as NVFP4 (the same layout,
+// other element values) must disagree, write the waveform of the first bad sequence, and exit
+// 1; read as its own formats it agrees.
+TEST(Cli, CosimAgainstFormatsTheUnitDoesNotImplementExitsOne) {
+  const std::string unit = "cosim --unit dpu_nv:a=nvint4:b=nvint4 --vectors 400 --seed 3";
+  const std::string wave = temp("cosim_against.fst");
+  std::filesystem::remove(wave);
+  const CliRun wrong = nibble(unit + " --against nvfp4,nvfp4 --wave " + wave);
+  EXPECT_EQ(wrong.code, 1) << wrong.out << wrong.err;
+  EXPECT_EQ(wrong.out.find(" 0 mismatches"), std::string::npos) << wrong.out;
+  EXPECT_NE(wrong.out.find("first mismatch: block "), std::string::npos) << wrong.out;
+  EXPECT_TRUE(std::filesystem::exists(wave));
+  const CliRun own = nibble(unit + " --against nvint4,nvint4");
+  EXPECT_EQ(own.code, 0) << own.out << own.err;
+  EXPECT_NE(own.out.find(" 0 mismatches"), std::string::npos) << own.out;
+  for (const std::string against : {"mxfp4,mxfp4", "nvfp4", "nvfp4,nvfp4,nvfp4", "nvfp4,nosuch"}) {
+    const CliRun r = nibble(unit + " --against " + against);
+    EXPECT_EQ(r.code, 2) << against;
+    EXPECT_EQ(lines(r.err), 1) << against << ": " << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace nibble
 
