@@ -11,6 +11,7 @@ namespace {
 
 struct Unit {
   std::string name;
+  int latency;
   CosimReport (*run)(const std::string&, std::int64_t, std::uint64_t, const std::string&,
                      const GoldenFormats&);
   void (*trace)(std::uint64_t, const std::string&);
@@ -19,7 +20,7 @@ struct Unit {
 const std::vector<Unit>& units() {
   static const std::vector<Unit> all = {
 #define NIBBLE_DPU_CONFIG(model, latency, unit, a_format, b_format)                          \
-  {unit ":a=" a_format ":b=" b_format,                                                       \
+  {unit ":a=" a_format ":b=" b_format, latency,                                              \
    [](const std::string& name, std::int64_t vectors, std::uint64_t seed,                     \
       const std::string& waveform, const GoldenFormats& golden) {                            \
      return rtl::cosim_dpu<model>(name, latency, a_format, b_format, vectors, seed, waveform,  \
@@ -53,6 +54,8 @@ const Unit& find_unit(const std::string& unit) {
   for (const Unit& u : units()) known += (known.empty() ? "" : ", ") + u.name;
   throw Error("unknown unit configuration '" + unit + "' (compiled: " + known + ")");
 }
+
+int cosim_latency(const std::string& unit) { return find_unit(unit).latency; }
 
 CosimReport run_cosim(const std::string& unit, std::int64_t vectors, std::uint64_t seed,
                       const std::string& waveform_path, const GoldenFormats& golden) {

@@ -25,6 +25,10 @@ struct GoldenFormats {
 // Unit configurations compiled into this build, e.g. "dpu_mx:a=mxfp4:b=mxfp4".
 const std::vector<std::string>& cosim_units();
 
+// Clock edges from a block's sampling edge to its accumulation: the unit's LATENCY
+// (2 + PIPE_STAGES). Throws nibble::Error for an unknown unit.
+int cosim_latency(const std::string& unit);
+
 // Drives `vectors` block pairs (random and directed: quantized tensors, raw codes, extreme
 // and NaN scales, cancellation, zeros) in sequences that accumulate, and compares the
 // accumulator after every block with models' golden_dot of the prefix, bit for bit (NaN
