@@ -183,8 +183,8 @@ TEST(VectorGemm, DecodedOperandsGiveTheSameGemm) {
 TEST(VectorGemm, EveryPairMatchesOnEverySimdTarget) {
   on_every_target([] {
     const int vector_pairs = check_every_pair({6, 19, 70}, 1);
-    if (simd_target() == "SCALAR") {
-      EXPECT_EQ(vector_pairs, 0);  // one lane: the scalar path serves
+    if (simd_target() == "SCALAR" || simd_target() == "EMU128") {
+      EXPECT_EQ(vector_pairs, 0);  // the scalar path serves (vector_gemm.cpp says why)
     } else {
       EXPECT_GT(vector_pairs, 0) << simd_target();
     }

@@ -75,8 +75,9 @@ namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 // One-lane and scalable targets keep the scalar path: the tiles below need half vectors and
-// arrays of vectors, which those targets do not have.
-#if HWY_TARGET == HWY_SCALAR || HWY_HAVE_SCALABLE
+// arrays of vectors, which those targets do not have. So does EMU128, whose DemoteTo from
+// double saturates to the float range: an overflowing partial would become FLT_MAX, not Inf.
+#if HWY_TARGET == HWY_SCALAR || HWY_TARGET == HWY_EMU128 || HWY_HAVE_SCALABLE
 
 int panel_lanes(Kernel /*kernel*/) { return 0; }
 void run_kernel(const Packed& /*p*/, Kernel /*kernel*/, int /*threads*/) {}
