@@ -56,12 +56,12 @@ models/src/dot.cpp	for (int i = 0; i < n; ++i) s += static_cast<Sum>(a[i]) * sta
 models/src/dot.cpp	acc += round_to_fp32(partial, e);	acc = round_to_fp32(partial, e) + acc * 1.0000001f;	accumulation perturbed
 models/src/dot.cpp	return acc * ga * gb;	return acc * (ga * gb);	tensor scales multiplied in the wrong order
 models/src/dot.cpp	if (sa[j].nan || sb[j].nan) nan = true;	if (sa[j].nan && sb[j].nan) nan = true;	a NaN scale of one operand does not propagate
-models/src/formats/bcq.cpp	if (std::fabs(y - e[k]) <= std::fabs(y - e[best])) best = k;  // ties: the larger entry	if (std::fabs(y - e[k]) < std::fabs(y - e[best])) best = k;  // ties: the larger entry	BCQ entry ties to the smaller entry
+models/src/bcq_encoder.cpp	if (std::fabs(y - e[k]) <= std::fabs(y - e[best])) best = k;  // ties: the larger entry	if (std::fabs(y - e[k]) < std::fabs(y - e[best])) best = k;  // ties: the larger entry	BCQ entry ties to the smaller entry
 models/src/formats/bcq.cpp	return static_cast<std::uint32_t>(std::clamp(exp2_int(e) == s ? e : e + 1, -127, 127) + 127);	return static_cast<std::uint32_t>(std::clamp(e, -127, 127) + 127);	BCQ E8M0 scale rounds down
 models/src/formats/bcq.cpp	if (spec_.name() == "ue4m3") return encode(*spec_.spec, std::clamp(s, 0x1p-9f, 448.0f));	if (spec_.name() == "ue4m3") return encode(*spec_.spec, std::clamp(s, 0x1p-6f, 448.0f));	BCQ UE4M3 scale clamp at 2^-6
 models/src/dot.cpp	for (std::int64_t j = 0; j < blocks; ++j) {	for (std::int64_t jj = 0, j = blocks - 1; jj < blocks; ++jj, --j) {	golden dot accumulates in reverse K order
 models/src/scale.cpp	return exact_float(static_cast<float>(v));	return {decode_integer(*spec, code), spec->quantum_exponent(), false};	BF16/E8M0 scales as int64 quanta overflow (fixed in #17)
-models/src/formats/bcq.cpp	for (int i = 0; i < params_.array; ++i) y[i] = i < n ? v[i] / divisor : 0.0f;	for (int i = 0; i < params_.array; ++i) y[i] = i < n ? v[i] * (1.0f / divisor) : 0.0f;	BCQ scales by a rounded reciprocal (fixed in #17)
+models/src/bcq_encoder.cpp	const auto v = hn::Div(hn::LoadU(d, in + i), vdivisor);	const auto v = hn::Mul(hn::LoadU(d, in + i), hn::Set(d, 1.0f / divisor));	BCQ scales by a rounded reciprocal (fixed in #17)
 models/src/formats/fast_paths.cpp	std::memset(out, 0, static_cast<size_t>(block));	std::memset(out, 0, 0);	NaN blocks keep stale codes, not 0 (fixed in #17)
 EOF
 )
