@@ -138,6 +138,8 @@ std::vector<EvalRow> evaluate(const EvalRequest& request, const SyntheticSet& se
 
 std::vector<EvalRow> evaluate(const EvalRequest& request,
                               const std::function<void(int, int)>& progress) {
+  // A bad format name is an error before any tensor is drawn or any thread started.
+  for (const auto& name : request.formats) make_format(name);
   return evaluate(request, synthetic_set(request), progress);
 }
 
