@@ -124,6 +124,19 @@ EnergyTable load_energy(const std::string& path) {
   return t;
 }
 
+namespace {
+
+// A count in a JSON table: an integer in [0, limit]; a float there (1e30, say) would convert
+// out of range.
+std::int64_t table_count(const nlohmann::json& value, const std::string& path, std::int64_t limit) {
+  if (!value.is_number_integer() || value.get<std::int64_t>() < 0 || value.get<std::int64_t>() > limit) {
+    throw Error(path + ": a count must be an integer in 0.." + std::to_string(limit) + " (got " + value.dump() + ")");
+  }
+  return value.get<std::int64_t>();
+}
+
+}  // namespace
+
 AreaTable load_area(const std::string& path) {
   AreaTable table;
   if (path.empty()) return table;
@@ -132,7 +145,7 @@ AreaTable load_area(const std::string& path) {
   try {
     const nlohmann::json doc = nlohmann::json::parse(in);
     for (const auto& [name, entry] : doc.at("units").items()) {
-      table.units.push_back({name, entry.at("lanes").get<int>(), entry.at("nand2_eq_per_lane").get<double>()});
+      table.units.push_back({name, static_cast<int>(table_count(entry.at("lanes"), path, 1 << 20)), entry.at("nand2_eq_per_lane").get<double>()});
     }
   } catch (const nlohmann::json::exception& e) {
     throw Error(path + ": malformed area data (" + e.what() + ")");
@@ -152,7 +165,7 @@ ActivityTable load_activity(const std::string& path) {
         Activity a{unit, operands, entry.at("cycles_per_op").get<double>(), {}, {}};
         for (const auto& [cell, figures] : entry.at("cells").items()) {
           a.toggles_per_op[cell] = figures.at("toggles_per_op").get<double>();
-          a.cells[cell] = figures.at("count").get<std::int64_t>();
+          a.cells[cell] = table_count(figures.at("count"), path, std::int64_t{1} << 40);
         }
         table.entries.push_back(std::move(a));
       }
