@@ -60,7 +60,8 @@ TEST(SweepCli, AFullDiskIsAnErrorAndTheDatabaseSurvivesIt) {
 
 TEST(SweepCli, AReadOnlyDirectoryIsAnErrorAndTheDatabaseSurvivesIt) {
   // A partial sweep (cut by a file-size limit), then its directory and database made read-only.
-  // Root ignores permissions, so as root the resumed sweep runs as the unprivileged `nobody`.
+  // Root ignores permissions, so as root the resumed sweep runs as the unprivileged `nobody`,
+  // keeping only the right to read (the source tree may sit in a directory private to root).
   const std::string dir = temp_path("read_only");
   std::filesystem::remove_all(dir);
   const std::string spec = std::string(NIBBLE_SOURCE_DIR) + "/workloads/sweeps/demo.yaml";
@@ -74,7 +75,9 @@ TEST(SweepCli, AReadOnlyDirectoryIsAnErrorAndTheDatabaseSurvivesIt) {
   const auto read_only = fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read;
   fs::permissions(database, read_only);
   fs::permissions(dir, read_only | fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec);
-  const std::string unprivileged = geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+  const std::string unprivileged = geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups "
+                                                      "--inh-caps=+dac_read_search --ambient-caps=+dac_read_search "
+                                                    : "";
   const CommandRun refused = shell(unprivileged + sweep + " --resume");
   EXPECT_EQ(refused.code, 2) << refused.out << refused.err;
   EXPECT_EQ(std::count(refused.err.begin(), refused.err.end(), '\n'), 1) << refused.err;
