@@ -50,14 +50,19 @@ fuzz_target() {
   # CI explores the same inputs on every run (-seed=1), so that its verdict does not depend on
   # luck; by hand each run explores new ones (NIBBLE_FUZZ_SEED overrides, 0 = random).
   local seed=${NIBBLE_FUZZ_SEED:-$([ -n "${CI:-}" ] && echo 1 || echo 0)}
-  local status=0 start=$SECONDS
+  local status=0 start=$SECONDS verdict=ok
   "$build/bin/$target" "$corpus" "tests/fuzz/corpus/$target" "${limit[@]}" -dict="$dict" -seed="$seed" \
-    -rss_limit_mb=1024 -timeout=10 -print_final_stats=1 -artifact_prefix="$crashes/" >"$log" 2>&1 || status=1
+    -rss_limit_mb=1024 -timeout=10 -print_final_stats=1 -artifact_prefix="$crashes/" >"$log" 2>&1 || status=$?
+  # 72 is libFuzzer's status for a run stopped by a signal (SIGINT, SIGTERM): no finding.
+  case $status in
+    0) ;;
+    72) verdict="interrupted" ;;
+    *) verdict="CRASH (see $log and $crashes/)" ;;
+  esac
   local execs
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
-  printf '%-24s %12s executions in %ss  %s\n' "$target" "$execs" "$((SECONDS - start))" \
-    "$([ $status -eq 0 ] && echo ok || echo "CRASH (see $log and $crashes/)")"
-  return $status
+  printf '%-24s %12s executions in %ss  %s\n' "$target" "$execs" "$((SECONDS - start))" "$verdict"
+  [ $status -eq 0 ]
 }
 
 failed=0
