@@ -6,14 +6,15 @@
 # Targets are tests/fuzz/fuzz_*.cpp; seeds come from tests/fuzz/corpus/<target>/ and the
 # corpus grows in build-fuzz/corpus/<target>/ (kept between runs). A crash is saved to
 # build-fuzz/crashes/<target>/; copy it to tests/fuzz/regressions/<target>/ so that ctest
-# replays it from then on. Prints executions per target; exits 1 if any target crashed.
+# replays it from then on. Prints executions per target; exits 1 if any target crashed or was
+# interrupted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 usage() { echo "usage: scripts/fuzz.sh [SECONDS | --runs N] [--jobs J] [TARGET...]" >&2; exit 2; }
 seconds=20 runs=0 jobs=1
 if [ "${1:-}" = --runs ]; then
   [[ "${2:-}" =~ ^[1-9][0-9]{0,11}$ ]] || usage
-  runs=$2 seconds=0
+  runs=$2
   shift 2
 elif [[ "${1:-}" =~ ^[0-9]+$ ]]; then
   seconds=$1

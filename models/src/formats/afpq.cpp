@@ -39,7 +39,7 @@ class AfpqFormat final : public BlockFormat {
     const ElementRule rule{.spec = &spec::kE2M1, .rounding = rounding_, .op = ScaleOp::kDivideBySign};
     const std::uint32_t smallest = scale_.smallest_positive();
     const float smallest_value = scale_.decode(smallest);
-    RunScratch s(group, x.cols);
+    RunScratch s(group, q.blocks_per_row());
     quantize_runs(x, group, [&](const float* v, std::int64_t r, std::int64_t first,
                                 std::int64_t blocks) {
       // s+ from max(x, 0), s- from max(-x, 0).
@@ -85,7 +85,7 @@ class AfpqFormat final : public BlockFormat {
   // keeps -0. A NaN group has both scales NaN; the positive one decides, so that +0 codes
   // also give NaN.
   void dequantize(const QuantizedTensor& q, float* out) const override {
-    RunScratch s(q.block, q.cols);
+    RunScratch s(q.block, q.blocks_per_row());
     dequantize_runs(q, out, [&](float* values, std::int64_t r, std::int64_t first,
                                 std::int64_t blocks) {
       const std::int64_t index = r * q.blocks_per_row() + first;

@@ -114,12 +114,11 @@ void decode_blocks(const ElementSpec& spec, float unit, const float* tensor_scal
                    const DecodeRun& run);
 
 // Per-run buffers of the quantizers and dequantizers, allocated once per call and sized for
-// the longest run of a `cols`-wide row: a full run would allocate and zero some 25 KB per call
-// even for a row of one block.
+// the longest run of a row: a full run would allocate and zero some 25 KB per call even for a
+// row of one block.
 struct RunScratch {
-  RunScratch(int block, std::int64_t cols)
-      : blocks(std::clamp<std::int64_t>((cols + block - 1) / block, 1,
-                                        std::max<std::int64_t>(1, kRunElements / block))),
+  RunScratch(int block, std::int64_t blocks_per_row)
+      : blocks(std::clamp<std::int64_t>(blocks_per_row, 1, std::max<std::int64_t>(1, kRunElements / block))),
         stats(size(1)),
         stats_neg(size(1)),
         scale_codes(size(1)),

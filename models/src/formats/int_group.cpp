@@ -49,7 +49,7 @@ class IntGroupFormat final : public BlockFormat {
                            .op = ScaleOp::kDivide};
     const std::uint32_t smallest = scale_.smallest_positive();
     const float smallest_value = scale_.decode(smallest);
-    RunScratch s(group, x.cols);
+    RunScratch s(group, q.blocks_per_row());
     quantize_runs(x, group, [&](const float* v, std::int64_t r, std::int64_t first,
                                 std::int64_t blocks) {
       // hi = max(x, 0) and lo = min(x, 0) = -max(-x, 0); symmetric groups need max(hi, -lo).
@@ -107,7 +107,7 @@ class IntGroupFormat final : public BlockFormat {
   // round(integer * scale) once, as exact_value() does; exact_value() reads a non-finite
   // scale as NaN and a -0 scale as 0.
   void dequantize(const QuantizedTensor& q, float* out) const override {
-    RunScratch s(q.block, q.cols);
+    RunScratch s(q.block, q.blocks_per_row());
     dequantize_runs(q, out, [&](float* values, std::int64_t r, std::int64_t first,
                                 std::int64_t blocks) {
       const std::int64_t index = r * q.blocks_per_row() + first;

@@ -95,7 +95,7 @@ class MxFormat final : public BlockFormat {
   QuantizedTensor quantize(MatrixView x) const override {
     QuantizedTensor q = make_tensor(x, /*scale_bytes=*/1, /*aux_bytes=*/0);
     const int block = info_.block;
-    RunScratch s(block, x.cols);
+    RunScratch s(block, q.blocks_per_row());
     quantize_runs(x, block, [&](const float* v, std::int64_t r, std::int64_t first,
                                 std::int64_t blocks) {
       block_amax_bits(v, blocks, block, s.stats.data());
@@ -120,7 +120,7 @@ class MxFormat final : public BlockFormat {
   // value * 2^x is exact or rounds once, exactly as exact_value() would; negative-zero codes
   // (E2M1 0x8, E4M3 0x80, ...) dequantize to -0.
   void dequantize(const QuantizedTensor& q, float* out) const override {
-    RunScratch s(q.block, q.cols);
+    RunScratch s(q.block, q.blocks_per_row());
     dequantize_runs(q, out, [&](float* values, std::int64_t r, std::int64_t first,
                                 std::int64_t blocks) {
       const std::uint8_t* scales = q.scales.data() + r * q.blocks_per_row() + first;

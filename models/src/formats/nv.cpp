@@ -64,7 +64,7 @@ class NvFormat final : public BlockFormat {
                            .int_hi = 7,
                            .op = modelopt_ ? ScaleOp::kDivide : ScaleOp::kMultiply};
     const auto one = static_cast<std::uint32_t>(encode(spec::kUE4M3, 1.0f));
-    RunScratch s(block, x.cols);
+    RunScratch s(block, q.blocks_per_row());
     quantize_runs(x, block, [&](const float* v, std::int64_t r, std::int64_t first,
                                 std::int64_t blocks) {
       block_amax_bits(v, blocks, block, s.stats.data());
@@ -105,7 +105,7 @@ class NvFormat final : public BlockFormat {
   // (element * scale) is exact in FP32 and the product with g rounds once, as exact_value()
   // does; E2M1's -0 stays -0.
   void dequantize(const QuantizedTensor& q, float* out) const override {
-    RunScratch s(q.block, q.cols);
+    RunScratch s(q.block, q.blocks_per_row());
     dequantize_runs(q, out, [&](float* values, std::int64_t r, std::int64_t first,
                                 std::int64_t blocks) {
       const std::uint8_t* scales = q.scales.data() + r * q.blocks_per_row() + first;
