@@ -50,4 +50,6 @@ std::vector<double> matmul_nt_f64(MatrixView a, MatrixView b) {
   return c;
 }
 
+std::string blas_configuration() { return openblas_get_config(); }
+
 }  // namespace nibble

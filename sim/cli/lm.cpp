@@ -10,6 +10,7 @@
 
 #include "command.h"
 #include "nibble/models/bcq.h"
+#include "nibble/models/blas.h"
 #include "nibble/models/error.h"
 #include "nibble/models/registry.h"
 #include "nibble/models/transform.h"
@@ -251,6 +252,7 @@ int run_lm(const Args& args) {
   std::printf("model: %s (dim %d, %d layers, %d/%d heads, vocab %d); %lld predicted tokens in %zu windows of <= %d\n",
               checkpoint_path.c_str(), cfg.dim, cfg.n_layers, cfg.n_heads, cfg.n_kv_heads, cfg.vocab_size,
               static_cast<long long>(base.predicted), windows.size(), window_tokens(cfg));
+  std::printf("blas: %s\n", blas_configuration().c_str());
   std::printf("%-20s %-20s %-26s %-20s %12s %10s\n", "w_format", "a_format", "kv_format", "transform", "perplexity", "change");
   std::printf("%-20s %-20s %-26s %-20s %12.5f %9.3f%%\n", kFp32, kFp32, kFp32, kNoTransform, base.perplexity(), 0.0);
   for (size_t i = 0; i < configs.size(); ++i) {

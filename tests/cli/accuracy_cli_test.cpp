@@ -131,6 +131,23 @@ TEST(AccuracyCli, LmTextAndTokensAgreeAndThreadsDoNotMatter) {
   EXPECT_GT(std::stod(a[2][10]), 0.0);  // W4A4 + 2-bit KV raises perplexity
 }
 
+#if defined(__x86_64__)
+// OpenBLAS picks its kernels for the CPU at load time and FP32 sums follow them, so the
+// perplexities name the kernels in use; OPENBLAS_CORETYPE picks two that every x86-64 CPU runs.
+TEST(AccuracyCli, LmNamesTheBlasKernelsItsSumsFollow) {
+  const std::string run = "lm --checkpoint " + kLm + "babyllama-105.bin --tokenizer " + kLm +
+                          "tokenizer-105.bin --text " + kLm + "tinystories-eval.txt --max-tokens 100 --format nvint4";
+  for (const std::string core : {"Prescott", "Nehalem"}) {
+    setenv("OPENBLAS_CORETYPE", core.c_str(), 1);
+    const CliRun r = nibble(run);
+    unsetenv("OPENBLAS_CORETYPE");
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("\nblas: OpenBLAS "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(" " + core + " "), std::string::npos) << r.out;
+  }
+}
+#endif
+
 TEST(AccuracyCli, LmDumpsActivationsAndRefusesBadInput) {
   const std::string model = kLm + "babyllama-361.bin", tok = kLm + "tokenizer-361.bin";
   const std::string text = " --tokenizer " + tok + " --text " + kLm + "tinystories-eval.txt --max-tokens 40";

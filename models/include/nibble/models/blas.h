@@ -5,6 +5,7 @@
 // bound (tested). OpenBLAS's own threads are switched off: callers parallelize above it, and
 // a single-threaded sgemm gives the same bits whatever nibble's thread count.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "nibble/models/tensor.h"
@@ -22,5 +23,11 @@ std::vector<double> matmul_nt_f64(MatrixView a, MatrixView b);
 void sgemm(bool transpose_a, bool transpose_b, std::int64_t m, std::int64_t n, std::int64_t k,
            float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
            float beta, float* c, std::int64_t ldc);
+
+// OpenBLAS's version, build options and the kernels it chose for this CPU at load time
+// (DYNAMIC_ARCH; OPENBLAS_CORETYPE overrides the choice). FP32 sums follow the kernels' order,
+// so a result that depends on them, such as a W4A4 perplexity, can change in its last digits
+// with the kernels: results name them, so that they can be reproduced.
+std::string blas_configuration();
 
 }  // namespace nibble
